@@ -1,0 +1,92 @@
+"""HTTP for the fake: read the request, call the backend, render the envelope."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from contracts import contract_json, max_request_bytes
+from mockserver import auth, envelope
+from mockserver.backend import Backend, Reply
+from mockserver.images import MEDIA_TYPES, render
+from mockserver.validation import InvalidJson, parse_object
+
+PREFIXES = ("", "/api/v1/studio")
+# The docs spell the submit path both ways.
+SUBMIT_PATHS = ("/getImagetoImage", "/getImageToImage")
+STATUS_PATHS = ("/getImage",)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def reply_response(reply: Reply, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
+
+
+async def submit(request: Request) -> Response:
+    return await _operation(request, "submit")
+
+
+async def status(request: Request) -> Response:
+    return await _operation(request, "status")
+
+
+async def _operation(request: Request, name: str) -> Response:
+    backend: Backend = request.app.state.backend
+    failure = auth.check(request.headers, backend.config.tokens)
+    if failure is not None:
+        headers = {"WWW-Authenticate": "Bearer"} if failure.challenge else None
+        return reply_response(Reply(401, envelope.failed(error=failure.error, error_data=failure.error_data)), headers)
+    try:
+        body = parse_object(await _read_body(request, max_request_bytes()))
+    except BodyTooLarge:
+        limit = f"The request body is larger than {max_request_bytes()} bytes."
+        return reply_response(Reply(413, envelope.failed(error="Payload Too Large", error_data=limit)))
+    except InvalidJson as exc:
+        return reply_response(Reply(400, envelope.failed(error="Invalid JSON", error_data=str(exc))))
+    base_url = str(request.base_url)
+    reply = backend.submit(body, base_url=base_url) if name == "submit" else backend.status(body)
+    await backend.clock.sleep(reply.delay)
+    return reply_response(reply)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    # Refuse early on a declared size, and stop reading a streamed body once it passes the limit.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def output(request: Request) -> Response:
+    backend: Backend = request.app.state.backend
+    image = backend.output(request.path_params["name"])
+    if image is None:
+        reply = Reply(404, envelope.failed(error="Not Found", error_data="No output image at this URL."))
+        return reply_response(reply)
+    return Response(render(image), media_type=MEDIA_TYPES[image.kind])
+
+
+async def openapi(request: Request) -> Response:
+    return Response(contract_json(), media_type="application/json")
+
+
+def api_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for prefix in PREFIXES:
+        routes += [Route(prefix + path, submit, methods=["POST"]) for path in SUBMIT_PATHS]
+        routes += [Route(prefix + path, status, methods=["POST"]) for path in STATUS_PATHS]
+    routes += [
+        Route("/outputs/{name:path}", output, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+    return routes
