@@ -16,7 +16,7 @@ from mockserver import envelope
 from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.envelope import Envelope
-from mockserver.images import OutputImage, digest, floor_to_multiple_of_8
+from mockserver.images import Kind, OutputImage, digest, floor_to_multiple_of_8
 from mockserver.tasks import Task, TaskStore
 from mockserver.validation import validate, with_defaults
 
@@ -110,7 +110,9 @@ class Backend:
             key = digest(self.config.seed, request_key, index)
             # Production names full-size JPEGs `.webp` too; the fake keeps that quirk.
             result.append(self._publish(base_url, f"{stamp}_{self._new_uuid()}.webp", width, height, face_key, key))
-            low_res.append(self._publish(base_url, f"low_res/{stamp}_{self._new_uuid()}.webp", width, height, face_key, key))
+            low_res.append(
+                self._publish(base_url, f"low_res/{stamp}_{self._new_uuid()}.webp", width, height, face_key, key)
+            )
         return envelope.success(
             body=body,
             startup_time=timing.startup_time,
@@ -121,7 +123,7 @@ class Backend:
         )
 
     def _publish(self, base_url: str, name: str, width: int, height: int, face_key: bytes, key: bytes) -> str:
-        kind = "low_res" if name.startswith("low_res/") else "full"
+        kind: Kind = "low_res" if name.startswith("low_res/") else "full"
         self._outputs[name] = OutputImage(width, height, face_key, key, kind)
         while len(self._outputs) > _MAX_OUTPUTS:
             self._outputs.popitem(last=False)

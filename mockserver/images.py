@@ -14,7 +14,7 @@ Kind = Literal["full", "low_res"]
 
 # Production serves full-size results as JPEG (quality 95) and previews as small WebP files.
 _JPEG_QUALITY = 95
-_LOW_RES_LONG_SIDE = 256
+_LOW_RES_LONG_SIDE = 256  # not a contract bound: preview size
 MEDIA_TYPES: dict[Kind, str] = {"full": "image/jpeg", "low_res": "image/webp"}
 
 
@@ -31,7 +31,7 @@ class OutputImage:
 
 def floor_to_multiple_of_8(pixels: int) -> int:
     """Production floors each requested side to a multiple of 8."""
-    return pixels - pixels % 8
+    return pixels - pixels % 8  # not a contract bound: production's latent grid
 
 
 def digest(*parts: object) -> bytes:

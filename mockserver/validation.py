@@ -51,7 +51,8 @@ def validate(operation_id: str, body: dict[str, Any]) -> list[FieldError]:
             continue
         validator = _field_validator(operation_id, rule.name)
         errors.extend(
-            FieldError(rule.name, _message(rule.pattern_message, error)) for error in validator.iter_errors(body[rule.name])
+            FieldError(rule.name, _message(rule.pattern_message, error))
+            for error in validator.iter_errors(body[rule.name])
         )
     return errors
 

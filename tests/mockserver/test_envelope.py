@@ -104,8 +104,9 @@ async def test_unknown_extra_keys_are_ignored(client: httpx.AsyncClient) -> None
     assert response.json()["status"] == "SUCCESS"
 
 
-@pytest.mark.parametrize("path", ["/getImagetoImage", "/getImageToImage", "/api/v1/studio/getImagetoImage",
-                                  "/api/v1/studio/getImageToImage"])
+@pytest.mark.parametrize(
+    "path", ["/getImagetoImage", "/getImageToImage", "/api/v1/studio/getImagetoImage", "/api/v1/studio/getImageToImage"]
+)
 async def test_submit_is_served_under_both_spellings_and_the_studio_prefix(
     client: httpx.AsyncClient, path: str
 ) -> None:

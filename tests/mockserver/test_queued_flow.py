@@ -111,9 +111,7 @@ async def test_status_echoes_the_ref_id_while_pending(slow_client: httpx.AsyncCl
     assert response.json()["input"] == {"task_id": "t-1", "ref_id": "order-42"}
 
 
-async def test_sync_call_waits_the_simulated_duration_on_the_clock(
-    slow_app: Starlette, clock: VirtualClock
-) -> None:
+async def test_sync_call_waits_the_simulated_duration_on_the_clock(slow_app: Starlette, clock: VirtualClock) -> None:
     import anyio
 
     transport = httpx.ASGITransport(app=slow_app)

@@ -50,7 +50,12 @@ def cases(edges: Any) -> list[Any]:
 def test_every_ranged_field_has_both_bounds() -> None:
     # Guards the tables below: a field without bounds would silently drop out of them.
     assert {rule.name for rule in RANGED} == {
-        "batch", "height", "width", "num_inference_steps", "guidance_scale", "strength"
+        "batch",
+        "height",
+        "width",
+        "num_inference_steps",
+        "guidance_scale",
+        "strength",
     }
     assert all(len(outside_neighbours(rule)) == 2 for rule in RANGED)
 

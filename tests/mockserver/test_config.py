@@ -1,0 +1,38 @@
+"""Config is validated when built, and each error names the key, the value and what was expected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockserver import Config, ConfigError
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"port": -1}, "port=-1 must be an integer 0..65535"),
+        ({"port": 70000}, "port=70000 must be an integer 0..65535"),
+        ({"seed": -5}, "seed=-5 must be a non-negative integer"),
+        ({"result_ttl": 0}, "result_ttl=0 must be a positive number of seconds"),
+        ({"host": ""}, "host='' must be an IP address or host name"),
+        ({"host": "bad host"}, "host='bad host' must be an IP address or host name"),
+        ({"tokens": frozenset({" padded "})}, "tokens=[' padded '] must be non-empty strings"),
+        ({"public_url": "ftp://cdn"}, "public_url='ftp://cdn' must be an absolute http(s) URL"),
+    ],
+)
+def test_invalid_value_is_refused_naming_the_key(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Config(**kwargs)
+    assert str(raised.value).startswith(message)
+
+
+def test_defaults_bind_loopback_and_accept_any_token() -> None:
+    config = Config()
+    assert (config.host, config.port, config.tokens, config.result_ttl) == ("127.0.0.1", 8000, frozenset(), 3600.0)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "0.0.0.0", "my-host.local"])
+def test_ip_addresses_and_host_names_are_accepted(host: str) -> None:
+    assert Config(host=host).host == host
