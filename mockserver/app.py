@@ -6,23 +6,27 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
 from mockserver import admin, envelope
-from mockserver.backend import Backend, LatencyModel, Reply, no_latency
-from mockserver.clock import Clock, SystemClock
+from mockserver.backend import Backend, Reply
+from mockserver.clock import Clock
 from mockserver.config import Config
+from mockserver.connection_faults import ConnectionFaultMiddleware
+from mockserver.recording import RecordingMiddleware
 from mockserver.routes import api_routes, reply_response
 
 logger = logging.getLogger("qolaba_mock")
 
 
-def create_app(
-    config: Config | None = None, *, clock: Clock | None = None, latency: LatencyModel = no_latency
-) -> Starlette:
+def create_app(config: Config | None = None, *, clock: Clock | None = None) -> Starlette:
     """The fake, ready to serve in-process (httpx.ASGITransport) or under uvicorn.
+
+    `clock` overrides the one `config.clock` would build, and is shared by every namespace.
 
     Usage:
         app = create_app(Config(seed=7))
@@ -30,13 +34,21 @@ def create_app(
             ...
     """
     config = config or Config()
-    backend = Backend(config, clock or SystemClock(), latency)
-    app = Starlette(
+    backend = Backend(config, clock)
+    app = _FakeApp(
         routes=[*api_routes(), Mount("/__admin", routes=admin.routes)],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+        middleware=[Middleware(RecordingMiddleware, backend=backend)],
     )
     app.state.backend = backend
     return app
+
+
+class _FakeApp(Starlette):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The connection layer wraps even Starlette's error middleware: it needs the server's own `send`
+        # to reach the socket, and Starlette's layers replace `send` with closures.
+        await ConnectionFaultMiddleware(super().__call__)(scope, receive, send)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

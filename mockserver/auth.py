@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,3 +27,11 @@ def check(headers: Mapping[str, str], tokens: frozenset[str]) -> AuthFailure | N
     if tokens and token not in tokens:
         return AuthFailure("Invalid API Key", "The bearer token is not one this server accepts.", challenge=False)
     return None
+
+
+def token_id(headers: Mapping[str, str]) -> str:
+    """A short, stable stand-in for the caller's token: tells callers apart without storing the secret."""
+    _, _, token = headers.get("authorization", "").strip().partition(" ")
+    if not token.strip():
+        return "anonymous"
+    return "tok_" + hashlib.sha256(token.strip().encode()).hexdigest()[:12]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import STATUS, SUBMIT, field_rules
@@ -16,121 +15,233 @@ from mockserver import envelope
 from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.envelope import Envelope
-from mockserver.images import Kind, OutputImage, digest, floor_to_multiple_of_8
-from mockserver.tasks import Task, TaskStore
+from mockserver.faults import Fault, Operation, header_fault
+from mockserver.images import OutputImage, digest, floor_to_multiple_of_8
+from mockserver.latency import Timing, parse_latency
+from mockserver.namespaces import DEFAULT, Namespace, Namespaces
+from mockserver.ratelimit import retry_after_header
+from mockserver.tasks import Task
 from mockserver.validation import validate, with_defaults
 
 # Output URLs stay servable for this many most recent images; older ones answer 404.
 _MAX_OUTPUTS = 65_536
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Simulated seconds a generation takes, as `time_required` reports them."""
-
-    startup_time: float = 0.0
-    runtime: float = 0.0
-
-    @property
-    def total(self) -> float:
-        return self.startup_time + self.runtime
-
-
-LatencyModel = Callable[[dict[str, Any], random.Random], Timing]
-
-
-def no_latency(request: dict[str, Any], rng: random.Random) -> Timing:
-    return Timing()
+# What an http_429 fault tells the client to wait, in seconds.
+FAULT_RETRY_AFTER = 2
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What the transport should answer, and how long (simulated seconds) to wait before answering."""
+    """What the transport should answer, and how long (simulated seconds) to wait before answering.
+
+    `connection` names a connection fault the transport must act out instead of answering normally.
+    """
 
     status_code: int
     body: Envelope
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    fault: str | None = None
+    connection: str | None = None
+
+
+@dataclass(frozen=True)
+class Steering:
+    """Per-request overrides from the `X-Mock-Fault` and `X-Mock-Latency` headers (already validated)."""
+
+    fault: str | None = None
+    latency: str | None = None
 
 
 class Backend:
-    """All state of one fake: queued tasks and the images behind output URLs.
+    """All state of one fake: namespaces (tasks, journal, faults, clock) and the images behind output URLs.
 
     Usage:
         backend = Backend(Config(seed=1), VirtualClock())
         reply = backend.submit(body, base_url="http://127.0.0.1:8000")
     """
 
-    def __init__(self, config: Config, clock: Clock, latency: LatencyModel = no_latency) -> None:
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
-        self.clock = clock
-        self.latency = latency
-        self.tasks = TaskStore(clock, config.result_ttl)
+        self.namespaces = Namespaces(config, clock)
         self._outputs: OrderedDict[str, OutputImage] = OrderedDict()
-        self._rng = random.Random(config.seed)
 
-    def submit(self, body: dict[str, Any], *, base_url: str) -> Reply:
+    @property
+    def default(self) -> Namespace:
+        return self.namespaces.get(DEFAULT)
+
+    def reconfigure(self, config: Config) -> None:
+        self.config = config
+        self.namespaces.apply(config)
+
+    def submit(
+        self,
+        body: dict[str, Any],
+        *,
+        base_url: str,
+        token_id: str = "",
+        namespace: str = DEFAULT,
+        steering: Steering = Steering(),
+    ) -> Reply:
+        space = self.namespaces.get(namespace)
+        limited = self._rate_limited(space, token_id, body)
+        if limited is not None:
+            return limited
         errors = validate(SUBMIT, body)
         if errors:
             return Reply(422, envelope.invalid(errors=[e.as_dict() for e in errors], body=body))
         request = _normalised(with_defaults(SUBMIT, body))
-        timing = self.latency(request, self._rng)
-        result = self._generate(body, request, timing, base_url=self.config.public_url or base_url)
-        if not request["celery"]:
-            return Reply(200, result, delay=timing.total)
-        task_id = self._new_uuid()
-        self.tasks.add(Task(id=task_id, ready_at=self.clock.now() + timing.total, result=result))
-        return Reply(200, envelope.queued(body=body, task_id=task_id))
+        queued = request["celery"]
+        fault = self._choose_fault(space, "submit", steering, queued=queued)
+        if fault is not None and fault.family != "domain":
+            return self._fault_reply(fault, body)
+        timing = self._timing(space, request, steering)
+        result = self._outcome(space, body, request, timing, fault, base_url=self.config.public_url or base_url)
+        fault_name = fault.name if fault else None
+        if not queued:
+            return self._sync_reply(space, result, timing, fault_name)
+        task_id = self._new_uuid(space)
+        if fault_name != "task_lost":  # production loses the id: it reads PENDING forever
+            space.tasks.add(Task(id=task_id, ready_at=space.clock.now() + timing.total, result=result))
+        return Reply(200, envelope.queued(body=body, task_id=task_id), fault=fault_name)
 
-    def status(self, body: dict[str, Any]) -> Reply:
+    def status(
+        self, body: dict[str, Any], *, token_id: str = "", namespace: str = DEFAULT, steering: Steering = Steering()
+    ) -> Reply:
+        space = self.namespaces.get(namespace)
+        limited = self._rate_limited(space, token_id, body)
+        if limited is not None:
+            return limited
         errors = validate(STATUS, body)
         if errors:
             return Reply(422, envelope.invalid(errors=[e.as_dict() for e in errors], body=body))
-        result = self.tasks.result_of(body["id"])
+        fault = self._choose_fault(space, "status", steering, queued=False)
+        if fault is not None:
+            return self._fault_reply(fault, body)
+        result = space.tasks.result_of(body["id"])
         if result is None:
             return Reply(200, envelope.pending_status(task_id=body["id"], ref_id=body.get("refID", "")))
+        if result["status"] == "FAILED" and self.config.fidelity == "legacy":
+            # Before 2025-04 a failed Celery task re-raised: HTTP 500 with empty input and output.
+            return Reply(500, envelope.failed(error=result["error"], error_data=result["error_data"]))
         return Reply(200, result)
 
     def output(self, name: str) -> OutputImage | None:
         return self._outputs.get(name)
 
-    def reset(self) -> None:
-        """Forget every task and output, and restart the seeded sequence of ids."""
-        self.tasks.clear()
-        self._outputs.clear()
-        self._rng = random.Random(self.config.seed)
+    def reset(self, scope: str = "all", namespace: str | None = None) -> None:
+        """Forget journal, tasks or all state, in one namespace or (None) in every namespace."""
+        spaces = [self.namespaces.get(namespace)] if namespace is not None else list(self.namespaces)
+        for space in spaces:
+            space.reset(scope)
+        if scope == "all" and namespace is None:
+            self._outputs.clear()
 
-    def _generate(self, body: dict[str, Any], request: dict[str, Any], timing: Timing, *, base_url: str) -> Envelope:
+    def _rate_limited(self, space: Namespace, token_id: str, body: Any) -> Reply | None:
+        if space.limiter is None:
+            return None
+        wait = space.limiter.admit(token_id, space.clock.now())
+        if wait is None:
+            return None
+        detail = f"Rate limit of {space.limiter.limit.spec} exceeded; retry after {retry_after_header(wait)} s."
+        failed = envelope.failed(error="Too Many Requests", error_data=detail, body=body)
+        return Reply(429, failed, headers={"Retry-After": retry_after_header(wait)}, fault="rate_limit")
+
+    def _choose_fault(
+        self, space: Namespace, operation: Operation, steering: Steering, *, queued: bool
+    ) -> Fault | None:
+        if steering.fault is not None:
+            return header_fault(steering.fault, operation)
+
+        def eligible(fault: Fault) -> bool:
+            # A sync call has no task to lose, and a queued submit answers before any gateway timeout.
+            if fault.name == "task_lost":
+                return queued
+            return not (fault.name == "gateway_timeout" and queued)
+
+        return space.faults.choose(operation, eligible=eligible)
+
+    def _fault_reply(self, fault: Fault, body: Any) -> Reply:
+        if fault.family == "connection":
+            return Reply(200, envelope.failed(error="", error_data=None), fault=fault.name, connection=fault.name)
+        assert fault.status_code is not None and fault.error is not None
+        headers = {"Retry-After": str(FAULT_RETRY_AFTER)} if fault.status_code == 429 else {}
+        delay = self.config.gateway_timeout if fault.name == "gateway_timeout" else 0.0
+        failed = envelope.failed(error=fault.error, error_data=fault.error_data, body=body)
+        return Reply(fault.status_code, failed, delay=delay, headers=headers, fault=fault.name)
+
+    def _timing(self, space: Namespace, request: dict[str, Any], steering: Steering) -> Timing:
+        model = parse_latency(steering.latency) if steering.latency else space.latency
+        now = space.clock.now()
+        idle_for = None if space.last_job_at is None else now - space.last_job_at
+        timing = model.sample(request, space.rng, idle_for)
+        space.last_job_at = now + timing.total
+        return timing
+
+    def _sync_reply(self, space: Namespace, result: Envelope, timing: Timing, fault: str | None) -> Reply:
+        if fault == "gateway_timeout":
+            # The gateway gives up but the job runs on; it stays visible to the admin API as a task.
+            space.tasks.add(Task(id=self._new_uuid(space), ready_at=space.clock.now() + timing.total, result=result))
+            failed = envelope.failed(error="Gateway Timeout", error_data="The upstream did not answer in time.")
+            return Reply(504, failed, delay=self.config.gateway_timeout, fault=fault)
+        failed = result["status"] == "FAILED"
+        code = 500 if failed and self.config.fidelity == "legacy" else 200
+        body = envelope.failed(error=result["error"], error_data=result["error_data"]) if code == 500 else result
+        return Reply(code, body, delay=timing.total, fault=fault)
+
+    def _outcome(
+        self,
+        space: Namespace,
+        body: dict[str, Any],
+        request: dict[str, Any],
+        timing: Timing,
+        fault: Fault | None,
+        *,
+        base_url: str,
+    ) -> Envelope:
+        if fault is not None and fault.error is not None:
+            return envelope.failed(error=fault.error, error_data=fault.error_data, body=body)
         width, height = floor_to_multiple_of_8(request["width"]), floor_to_multiple_of_8(request["height"])
         # Bytes depend on the seed and the request only, never on order; one face per reference image.
-        face_key = digest(self.config.seed, request["image"])
+        face_key = digest(space.seed, request["image"])
         request_key = json.dumps(request, sort_keys=True)
-        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(self.clock.now()))
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(space.clock.now()))
+        flagged = (
+            self._nsfw_flags(space, request["batch"]) if fault and fault.name == "nsfw" else [False] * request["batch"]
+        )
         result, low_res = [], []
-        for index in range(request["batch"]):
-            key = digest(self.config.seed, request_key, index)
+        for index, is_nsfw in enumerate(flagged):
+            if is_nsfw:  # production drops flagged images and keeps only their flag
+                continue
+            key = digest(space.seed, request_key, index)
             # Production names full-size JPEGs `.webp` too; the fake keeps that quirk.
-            result.append(self._publish(base_url, f"{stamp}_{self._new_uuid()}.webp", width, height, face_key, key))
-            low_res.append(
-                self._publish(base_url, f"low_res/{stamp}_{self._new_uuid()}.webp", width, height, face_key, key)
-            )
+            name = f"{stamp}_{self._new_uuid(space)}.webp"
+            result.append(self._publish(base_url, name, OutputImage(width, height, face_key, key, "full")))
+            low = f"low_res/{stamp}_{self._new_uuid(space)}.webp"
+            low_res.append(self._publish(base_url, low, OutputImage(width, height, face_key, key, "low_res")))
         return envelope.success(
             body=body,
             startup_time=timing.startup_time,
             runtime=timing.runtime,
             result=result,
-            nsfw=[False] * len(result),
+            nsfw=flagged,
             low_res_urls=low_res,
         )
 
-    def _publish(self, base_url: str, name: str, width: int, height: int, face_key: bytes, key: bytes) -> str:
-        kind: Kind = "low_res" if name.startswith("low_res/") else "full"
-        self._outputs[name] = OutputImage(width, height, face_key, key, kind)
+    @staticmethod
+    def _nsfw_flags(space: Namespace, batch: int) -> list[bool]:
+        # At least one image is flagged, so the fault is always visible; the rest by a seeded coin.
+        first = space.rng.randrange(batch)
+        return [i == first or space.rng.random() < 0.5 for i in range(batch)]
+
+    def _publish(self, base_url: str, name: str, image: OutputImage) -> str:
+        self._outputs[name] = image
         while len(self._outputs) > _MAX_OUTPUTS:
             self._outputs.popitem(last=False)
         return f"{base_url.rstrip('/')}/outputs/{name}"
 
-    def _new_uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+    @staticmethod
+    def _new_uuid(space: Namespace) -> str:
+        return str(uuid.UUID(int=space.rng.getrandbits(128), version=4))
 
 
 _INTEGER_FIELDS = frozenset(rule.name for rule in field_rules(SUBMIT) if rule.type == "integer")
@@ -139,3 +250,7 @@ _INTEGER_FIELDS = frozenset(rule.name for rule in field_rules(SUBMIT) if rule.ty
 def _normalised(request: dict[str, Any]) -> dict[str, Any]:
     # JSON Schema counts 512.0 as an integer; the backend uses it as 512.
     return {k: int(v) if k in _INTEGER_FIELDS else v for k, v in request.items()}
+
+
+def replace_config(config: Config, changes: dict[str, Any]) -> Config:
+    return dataclasses.replace(config, **changes)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from typing import NoReturn
 
 from contracts import contract_json, contract_text
 from mockserver.config import Config, ConfigError
+from mockserver.config_sources import load_config
 
 USAGE_ERROR = 2
 
@@ -27,13 +29,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qolaba-mock", description="A fake of Qolaba's Face Consistency image API.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    serve = commands.add_parser("serve", help="run the fake on a local port")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default: 8000)")
-    serve.add_argument("--seed", type=int, default=0, help="seed for ids and images (default: 0)")
-    serve.add_argument(
-        "--token", action="append", default=[], metavar="T", help="accept only this bearer token (repeatable)"
+    serve = commands.add_parser(
+        "serve",
+        help="run the fake on a local port",
+        description="Settings come from flags, then QOLABA_MOCK_* environment variables, then --config FILE.",
     )
+    serve.add_argument("--host", help="address to bind (default: 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=int, help="port to bind; 0 picks a free one (default: 8000)")
+    serve.add_argument("--seed", type=int, help="seed for ids, images, latency noise and faults (default: 0)")
+    serve.add_argument("--token", action="append", metavar="T", help="accept only this bearer token (repeatable)")
+    serve.add_argument(
+        "--latency", help="fixed:250ms | uniform:100ms..2s | lognormal:median=800ms,sigma=0.4,max=5s | workload | none"
+    )
+    serve.add_argument("--time-scale", type=float, help="simulated seconds pass this much faster (0.01: 40 s in 0.4 s)")
+    serve.add_argument("--clock", choices=["system", "virtual"], help="virtual: time moves only via the admin API")
+    serve.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="NAME[:p|every:N|nth:N,M|first:N][@submit|@status] (repeatable)",
+    )
+    serve.add_argument("--fidelity", choices=["current", "legacy"], help="legacy: failures answer HTTP 500")
+    serve.add_argument("--rate-limit", metavar="N/UNIT", help="per-token limit, e.g. 60/min")
+    serve.add_argument("--result-ttl", type=float, metavar="SECONDS", help="how long finished results are kept")
+    serve.add_argument("--config", metavar="FILE", help="TOML file with the same keys (lowest precedence)")
 
     spec = commands.add_parser("spec", help="print the contract (contracts/openapi.yaml)")
     spec.add_argument("--json", action="store_true", help="print it as JSON instead of YAML")
@@ -45,10 +64,27 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "spec":
             return _spec(args.json)
-        return _serve(Config(host=args.host, port=args.port, seed=args.seed, tokens=frozenset(args.token)))
+        return _serve(_serve_config(args))
     except (UsageError, ConfigError) as exc:
         print(f"qolaba-mock: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
+
+
+def _serve_config(args: argparse.Namespace) -> Config:
+    flags = {
+        "host": args.host,
+        "port": args.port,
+        "seed": args.seed,
+        "tokens": frozenset(args.token) if args.token else None,
+        "latency": args.latency,
+        "time_scale": args.time_scale,
+        "clock": args.clock,
+        "faults": tuple(args.fault) if args.fault else None,
+        "fidelity": args.fidelity,
+        "rate_limit": args.rate_limit,
+        "result_ttl": args.result_ttl,
+    }
+    return load_config(flags, os.environ, args.config, defaults={"latency": "workload"})
 
 
 def _spec(as_json: bool) -> int:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from contracts import contract_json, max_request_bytes
-from mockserver import auth, envelope
-from mockserver.backend import Backend, Reply
+from mockserver import auth, envelope, namespaces
+from mockserver.backend import Backend, Reply, Steering
+from mockserver.connection_faults import fault_response
+from mockserver.faults import FaultError, header_fault
 from mockserver.images import MEDIA_TYPES, render
+from mockserver.latency import LatencyError, parse_latency
 from mockserver.validation import InvalidJson, parse_object
 
 PREFIXES = ("", "/api/v1/studio")
 # The docs spell the submit path both ways.
 SUBMIT_PATHS = ("/getImagetoImage", "/getImageToImage")
 STATUS_PATHS = ("/getImage",)
+FAULT_HEADER, LATENCY_HEADER = "x-mock-fault", "x-mock-latency"
+FAULT_STATE_KEY = "qolaba_mock.fault"
 
 
 class BodyTooLarge(Exception):
@@ -23,7 +30,11 @@ class BodyTooLarge(Exception):
 
 
 def reply_response(reply: Reply, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
+    return JSONResponse(reply.body, status_code=reply.status_code, headers={**reply.headers, **(headers or {})})
+
+
+def _bad_request(error: str, detail: str) -> Reply:
+    return Reply(400, envelope.failed(error=error, error_data=detail))
 
 
 async def submit(request: Request) -> Response:
@@ -34,23 +45,47 @@ async def status(request: Request) -> Response:
     return await _operation(request, "status")
 
 
-async def _operation(request: Request, name: str) -> Response:
+async def _operation(request: Request, operation: str) -> Response:
     backend: Backend = request.app.state.backend
     failure = auth.check(request.headers, backend.config.tokens)
     if failure is not None:
         headers = {"WWW-Authenticate": "Bearer"} if failure.challenge else None
         return reply_response(Reply(401, envelope.failed(error=failure.error, error_data=failure.error_data)), headers)
     try:
+        namespace = namespaces.check_name(request.headers.get(namespaces.HEADER, namespaces.DEFAULT))
+        steering = _steering(request, operation)
         body = parse_object(await _read_body(request, max_request_bytes()))
     except BodyTooLarge:
         limit = f"The request body is larger than {max_request_bytes()} bytes."
         return reply_response(Reply(413, envelope.failed(error="Payload Too Large", error_data=limit)))
     except InvalidJson as exc:
-        return reply_response(Reply(400, envelope.failed(error="Invalid JSON", error_data=str(exc))))
-    base_url = str(request.base_url)
-    reply = backend.submit(body, base_url=base_url) if name == "submit" else backend.status(body)
-    await backend.clock.sleep(reply.delay)
+        return reply_response(_bad_request("Invalid JSON", str(exc)))
+    except (namespaces.NamespaceError, FaultError, LatencyError) as exc:
+        return reply_response(_bad_request("Invalid Mock Header", str(exc)))
+    token_id = auth.token_id(request.headers)
+    if operation == "submit":
+        reply = backend.submit(
+            body, base_url=str(request.base_url), token_id=token_id, namespace=namespace, steering=steering
+        )
+    else:
+        reply = backend.status(body, token_id=token_id, namespace=namespace, steering=steering)
+    request.scope["state"][FAULT_STATE_KEY] = reply.fault
+    clock = backend.namespaces.get(namespace).clock
+    await clock.sleep(reply.delay)
+    if reply.connection is not None:
+        normal = json.dumps(reply.body).encode()
+        return fault_response(reply.connection, normal, clock)
     return reply_response(reply)
+
+
+def _steering(request: Request, operation: str) -> Steering:
+    fault = request.headers.get(FAULT_HEADER)
+    latency = request.headers.get(LATENCY_HEADER)
+    if fault is not None:
+        header_fault(fault, "submit" if operation == "submit" else "status")
+    if latency is not None:
+        parse_latency(latency)
+    return Steering(fault=fault, latency=latency)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

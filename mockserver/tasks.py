@@ -26,7 +26,7 @@ class TaskStore:
 
     def __init__(self, clock: Clock, ttl: float) -> None:
         self._clock = clock
-        self._ttl = ttl
+        self.ttl = ttl
         self._tasks: dict[str, Task] = {}
 
     def add(self, task: Task) -> None:
@@ -41,10 +41,23 @@ class TaskStore:
         now = self._clock.now()
         if now < task.ready_at:
             return None
-        if now >= task.ready_at + self._ttl:
+        if now >= task.ready_at + self.ttl:
             del self._tasks[task_id]
             return None
         return task.result
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every live task with its state as a client would read it now."""
+        now = self._clock.now()
+        return [
+            {
+                "id": task.id,
+                "ready_at": task.ready_at,
+                "state": "PENDING" if now < task.ready_at else task.result["status"],
+            }
+            for task in self._tasks.values()
+            if now < task.ready_at + self.ttl
+        ]
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -54,6 +67,6 @@ class TaskStore:
 
     def _drop_expired(self) -> None:
         # Bounds memory on a long-running server without a sweeper thread.
-        cutoff = self._clock.now() - self._ttl
+        cutoff = self._clock.now() - self.ttl
         for task_id in [t.id for t in self._tasks.values() if t.ready_at <= cutoff]:
             del self._tasks[task_id]

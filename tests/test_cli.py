@@ -22,7 +22,7 @@ CLI = [sys.executable, "-m", "mockserver.cli"]
 @pytest.fixture
 def live_url() -> Iterator[str]:
     """`qolaba-mock serve --port 0` as a subprocess; the port it chose is read from its first line."""
-    command = [*CLI, "serve", "--port", "0", "--seed", "4", "--token", "sk-live"]
+    command = [*CLI, "serve", "--port", "0", "--seed", "4", "--token", "sk-live", "--time-scale", "0.0001"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         assert process.stdout is not None and process.stderr is not None
         try:

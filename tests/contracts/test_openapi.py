@@ -46,7 +46,7 @@ def test_the_request_ranges_are_written_nowhere_but_the_contract() -> None:
     # The code must read bounds from contracts/openapi.yaml; a literal bound in code is a second source of truth.
     # A number that merely equals a bound is marked on its line with the comment `not a contract bound`.
     bounds = {str(int(v)) for r in field_rules(SUBMIT) for v in (r.minimum, r.maximum) if v is not None and v > 1}
-    pattern = re.compile(r"(?<![\w.])(" + "|".join(sorted(bounds)) + r")(?![\w.])")
+    pattern = re.compile(r"(?<![\w.-])(" + "|".join(sorted(bounds)) + r")(?![\w.])")
     offenders = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
         for package in ("mockserver", "strategies")

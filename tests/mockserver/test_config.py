@@ -15,7 +15,7 @@ from mockserver import Config, ConfigError
         ({"port": -1}, "port=-1 must be an integer 0..65535"),
         ({"port": 70000}, "port=70000 must be an integer 0..65535"),
         ({"seed": -5}, "seed=-5 must be a non-negative integer"),
-        ({"result_ttl": 0}, "result_ttl=0 must be a positive number of seconds"),
+        ({"result_ttl": 0}, "result_ttl=0 must be a positive number"),
         ({"host": ""}, "host='' must be an IP address or host name"),
         ({"host": "bad host"}, "host='bad host' must be an IP address or host name"),
         ({"tokens": frozenset({" padded "})}, "tokens=[' padded '] must be non-empty strings"),

@@ -41,6 +41,6 @@ async def test_images_in_one_batch_differ_from_each_other() -> None:
 async def test_reset_restarts_the_id_sequence_and_forgets_tasks(client: httpx.AsyncClient, app: object) -> None:
     first = (await client.post("/getImagetoImage", json=valid_body(celery=True))).json()["task_id"]
     app.state.backend.reset()  # type: ignore[attr-defined]
-    assert len(app.state.backend.tasks) == 0  # type: ignore[attr-defined]
+    assert len(app.state.backend.default.tasks) == 0  # type: ignore[attr-defined]
     again = (await client.post("/getImagetoImage", json=valid_body(celery=True))).json()["task_id"]
     assert again == first

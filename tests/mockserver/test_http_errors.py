@@ -144,11 +144,15 @@ async def test_contract_is_served_as_json(client: httpx.AsyncClient) -> None:
     assert response.json()["paths"].keys() == {"/getImagetoImage", "/getImage"}
 
 
-async def test_unexpected_exception_answers_500_envelope_not_a_traceback(make_app: Callable[..., Starlette]) -> None:
-    def broken_latency(request: object, rng: object) -> object:
+async def test_unexpected_exception_answers_500_envelope_not_a_traceback(
+    make_app: Callable[..., Starlette], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+
+    def broken_submit(*args: object, **kwargs: object) -> object:
         raise RuntimeError("boom")
 
-    app = make_app(latency=broken_latency)
+    monkeypatch.setattr(app.state.backend, "submit", broken_submit)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=AUTH) as client:
         response = await client.post("/getImagetoImage", json=valid_body())

@@ -12,21 +12,14 @@ from PIL import Image
 from starlette.applications import Starlette
 
 from mockserver import Config, VirtualClock
-from mockserver.backend import Timing
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio
 
-FORTY_SECOND_JOB = Timing(startup_time=4.0, runtime=36.0)
-
-
-def forty_second_job(request: dict[str, Any], rng: object) -> Timing:
-    return FORTY_SECOND_JOB
-
 
 @pytest.fixture
 def slow_app(make_app: Callable[..., Starlette]) -> Starlette:
-    return make_app(Config(seed=3, result_ttl=600), latency=forty_second_job)
+    return make_app(Config(seed=3, result_ttl=600, latency="fixed:40s"))
 
 
 @pytest.fixture
@@ -57,7 +50,7 @@ async def test_queued_task_is_pending_until_its_time_then_succeeds_with_real_ima
 
     done = await poll(slow_client, task_id)
     assert done["task_id"] is None  # production does not re-insert the id into the stored result
-    assert done["time_required"] == {"startup_time": 4.0, "runtime": 36.0}
+    assert done["time_required"] == {"startup_time": 0.0, "runtime": 40.0}
     assert done["input"] == request
     for url in done["output"]["result"]:
         image = await fetch_image(slow_client, url, "image/jpeg")
@@ -132,7 +125,7 @@ async def test_sync_call_waits_the_simulated_duration_on_the_clock(slow_app: Sta
             assert replies == []
             clock.advance(0.1)
         assert replies[0].status_code == 200
-        assert replies[0].json()["time_required"] == {"startup_time": 4.0, "runtime": 36.0}
+        assert replies[0].json()["time_required"] == {"startup_time": 0.0, "runtime": 40.0}
 
 
 async def test_unknown_output_url_answers_404_envelope(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,115 @@
+"""Namespaces: isolated tasks, journal, faults, latency and clock on one server (header X-Mock-Namespace)."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from mockserver.clock import Clock, SystemClock, VirtualClock
+from mockserver.config import Config
+from mockserver.faults import FaultPlan, parse_fault
+from mockserver.journal import Journal
+from mockserver.latency import LatencyModel, parse_latency
+from mockserver.ratelimit import RateLimiter, parse_rate_limit
+from mockserver.tasks import TaskStore
+
+DEFAULT = "default"
+HEADER = "x-mock-namespace"
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class NamespaceError(ValueError):
+    pass
+
+
+def check_name(name: str) -> str:
+    if _NAME.fullmatch(name) is None:
+        raise NamespaceError(f"namespace={name!r} must be 1-64 characters from A-Z a-z 0-9 . _ -")
+    return name
+
+
+class Namespace:
+    """One tenant's state. Faults and latency follow the server config unless set for this namespace."""
+
+    def __init__(self, name: str, config: Config, clock: Clock) -> None:
+        self.name = name
+        self.clock = clock
+        self.journal = Journal()
+        self.fault_override: tuple[str, ...] | None = None
+        self.latency_override: str | None = None
+        self.last_job_at: float | None = None
+        self.seed = config.seed
+        self.apply(config)
+
+    def apply(self, config: Config) -> None:
+        """Take a new server config; this namespace's own overrides stay."""
+        self.config = config
+        self.tasks = getattr(self, "tasks", None) or TaskStore(self.clock, config.result_ttl)
+        self.tasks.ttl = config.result_ttl
+        self.limiter = RateLimiter(parse_rate_limit(config.rate_limit)) if config.rate_limit else None
+        self._rebuild()
+
+    def set_faults(self, specs: tuple[str, ...] | None) -> None:
+        self.fault_override = specs
+        self._rebuild()
+
+    def set_latency(self, spec: str | None) -> None:
+        self.latency_override = spec
+        self._rebuild()
+
+    def reseed(self, seed: int) -> None:
+        self.seed = seed
+        self._rebuild()
+
+    def reset(self, scope: str) -> None:
+        """scope: 'journal', 'tasks' or 'all' (also restarts the seeded sequence and fault schedules)."""
+        if scope in ("journal", "all"):
+            self.journal.clear()
+        if scope in ("tasks", "all"):
+            self.tasks.clear()
+        if scope == "all":
+            self.last_job_at = None
+            if self.limiter is not None:
+                self.limiter.clear()
+            self._rebuild()
+
+    @property
+    def fault_specs(self) -> tuple[str, ...]:
+        return self.config.faults if self.fault_override is None else self.fault_override
+
+    @property
+    def latency_spec(self) -> str:
+        return self.config.latency if self.latency_override is None else self.latency_override
+
+    def _rebuild(self) -> None:
+        # The default namespace keeps the plain seed, so ids match a server without namespaces.
+        self.rng = random.Random(self.seed if self.name == DEFAULT else f"{self.seed}:{self.name}")
+        self.faults = FaultPlan([parse_fault(spec) for spec in self.fault_specs], self.rng)
+        self.latency: LatencyModel = parse_latency(self.latency_spec)
+
+
+class Namespaces:
+    """Namespaces by name, created on first use."""
+
+    def __init__(self, config: Config, clock: Clock | None) -> None:
+        self.config = config
+        self._shared_clock = clock
+        if clock is None and config.clock == "system":
+            self._shared_clock = SystemClock(config.time_scale)
+        self._spaces: dict[str, Namespace] = {}
+
+    def get(self, name: str = DEFAULT) -> Namespace:
+        space = self._spaces.get(name)
+        if space is None:
+            # A virtual clock per namespace lets parallel tests move time without touching each other.
+            clock = self._shared_clock or VirtualClock()
+            space = self._spaces[check_name(name)] = Namespace(name, self.config, clock)
+        return space
+
+    def apply(self, config: Config) -> None:
+        self.config = config
+        for space in self._spaces.values():
+            space.apply(config)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self._spaces.values()))
