@@ -90,19 +90,17 @@ class Backend:
         if errors:
             return Reply(422, envelope.invalid(errors=[e.as_dict() for e in errors], body=body))
         request = _normalised(with_defaults(SUBMIT, body))
-        queued = request["celery"]
-        fault = self._choose_fault(space, "submit", steering, queued=queued)
-        if fault is not None and fault.family != "domain":
+        fault = self._choose_fault(space, "submit", steering, queued=request["celery"])
+        base_url = self.config.public_url or base_url
+        if fault is not None and fault.name == "gateway_timeout":
+            return self._gateway_timeout(space, body, request, fault, steering, base_url=base_url)
+        if fault is not None and fault.family == "http":
             return self._fault_reply(fault, body)
-        timing = self._timing(space, request, steering)
-        result = self._outcome(space, body, request, timing, fault, base_url=self.config.public_url or base_url)
-        fault_name = fault.name if fault else None
-        if not queued:
-            return self._sync_reply(space, result, timing, fault_name)
-        task_id = self._new_uuid(space)
-        if fault_name != "task_lost":  # production loses the id: it reads PENDING forever
-            space.tasks.add(Task(id=task_id, ready_at=space.clock.now() + timing.total, result=result))
-        return Reply(200, envelope.queued(body=body, task_id=task_id), fault=fault_name)
+        domain_fault = fault if fault is not None and fault.family == "domain" else None
+        reply = self._generate(
+            space, body, request, domain_fault, steering, base_url=self.config.public_url or base_url
+        )
+        return _with_connection_fault(reply, fault)
 
     def status(
         self, body: dict[str, Any], *, token_id: str = "", namespace: str = DEFAULT, steering: Steering = Steering()
@@ -115,8 +113,31 @@ class Backend:
         if errors:
             return Reply(422, envelope.invalid(errors=[e.as_dict() for e in errors], body=body))
         fault = self._choose_fault(space, "status", steering, queued=False)
-        if fault is not None:
+        if fault is not None and fault.family == "http":
             return self._fault_reply(fault, body)
+        return _with_connection_fault(self._lookup(space, body), fault)
+
+    def _generate(
+        self,
+        space: Namespace,
+        body: dict[str, Any],
+        request: dict[str, Any],
+        fault: Fault | None,
+        steering: Steering,
+        *,
+        base_url: str,
+    ) -> Reply:
+        timing = self._timing(space, request, steering)
+        result = self._outcome(space, body, request, timing, fault, base_url=base_url)
+        fault_name = fault.name if fault else None
+        if not request["celery"]:
+            return self._sync_reply(space, result, timing, fault_name)
+        task_id = self._new_uuid(space)
+        if fault_name != "task_lost":  # production loses the id: it reads PENDING forever
+            space.tasks.add(Task(id=task_id, ready_at=space.clock.now() + timing.total, result=result))
+        return Reply(200, envelope.queued(body=body, task_id=task_id), fault=fault_name)
+
+    def _lookup(self, space: Namespace, body: dict[str, Any]) -> Reply:
         result = space.tasks.result_of(body["id"])
         if result is None:
             return Reply(200, envelope.pending_status(task_id=body["id"], ref_id=body.get("refID", "")))
@@ -161,8 +182,6 @@ class Backend:
         return space.faults.choose(operation, eligible=eligible)
 
     def _fault_reply(self, fault: Fault, body: Any) -> Reply:
-        if fault.family == "connection":
-            return Reply(200, envelope.failed(error="", error_data=None), fault=fault.name, connection=fault.name)
         assert fault.status_code is not None and fault.error is not None
         headers = {"Retry-After": str(FAULT_RETRY_AFTER)} if fault.status_code == 429 else {}
         delay = self.config.gateway_timeout if fault.name == "gateway_timeout" else 0.0
@@ -177,12 +196,24 @@ class Backend:
         space.last_job_at = now + timing.total
         return timing
 
+    def _gateway_timeout(
+        self,
+        space: Namespace,
+        body: dict[str, Any],
+        request: dict[str, Any],
+        fault: Fault,
+        steering: Steering,
+        *,
+        base_url: str,
+    ) -> Reply:
+        # The gateway gives up on a sync call, but the job runs on; it stays visible to the admin API as a task.
+        timing = self._timing(space, request, steering)
+        result = self._outcome(space, body, request, timing, None, base_url=base_url)
+        space.tasks.add(Task(id=self._new_uuid(space), ready_at=space.clock.now() + timing.total, result=result))
+        failed = envelope.failed(error=fault.error or "Gateway Timeout", error_data=fault.error_data, body=body)
+        return Reply(504, failed, delay=self.config.gateway_timeout, fault=fault.name)
+
     def _sync_reply(self, space: Namespace, result: Envelope, timing: Timing, fault: str | None) -> Reply:
-        if fault == "gateway_timeout":
-            # The gateway gives up but the job runs on; it stays visible to the admin API as a task.
-            space.tasks.add(Task(id=self._new_uuid(space), ready_at=space.clock.now() + timing.total, result=result))
-            failed = envelope.failed(error="Gateway Timeout", error_data="The upstream did not answer in time.")
-            return Reply(504, failed, delay=self.config.gateway_timeout, fault=fault)
         failed = result["status"] == "FAILED"
         code = 500 if failed and self.config.fidelity == "legacy" else 200
         body = envelope.failed(error=result["error"], error_data=result["error_data"]) if code == 500 else result
@@ -252,5 +283,8 @@ def _normalised(request: dict[str, Any]) -> dict[str, Any]:
     return {k: int(v) if k in _INTEGER_FIELDS else v for k, v in request.items()}
 
 
-def replace_config(config: Config, changes: dict[str, Any]) -> Config:
-    return dataclasses.replace(config, **changes)
+def _with_connection_fault(reply: Reply, fault: Fault | None) -> Reply:
+    # The request got through and any job runs on; only the answer is lost or mangled on the way back.
+    if fault is None or fault.family != "connection":
+        return reply
+    return dataclasses.replace(reply, fault=fault.name, connection=fault.name)

@@ -159,9 +159,8 @@ class FaultPlan:
         """The fault for this request, or None; counts the request for every rule that applies to it."""
         chosen: Fault | None = None
         for index, (rule, when) in enumerate(zip(self._rules, self._whens, strict=True)):
-            if operation not in rule.fault.operations or rule.operation not in (None, operation):
-                continue
-            if not eligible(rule.fault):
+            applies = operation in rule.fault.operations and rule.operation in (None, operation)
+            if not applies or not eligible(rule.fault):
                 continue
             self._counts[index] += 1
             if when.fires(self._counts[index], self._rng) and chosen is None:

@@ -102,7 +102,8 @@ def test_valid_specs_normalise_and_read_back_the_same(spec: str, normalised: str
         ("uniform:2s", "latency='uniform:2s' is not a range; expected uniform:<d>..<d>, e.g. uniform:100ms..2s"),
         (
             "uniform:2s..100ms",
-            "latency='uniform:2s..100ms' has its low end above its high end; expected uniform:<low>..<high>, low <= high",
+            "latency='uniform:2s..100ms' has its low end above its high end; "
+            "expected uniform:<low>..<high>, low <= high",
         ),
         (
             "lognormal:median=800ms",

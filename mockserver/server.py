@@ -1,0 +1,52 @@
+"""LiveServer: the fake under uvicorn in a background thread, on a free loopback port (moto's ThreadedMotoServer)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from types import TracebackType
+
+from mockserver.app import create_app
+from mockserver.clock import Clock
+from mockserver.config import Config
+
+
+class LiveServer:
+    """A real socket server for clients that are not httpx, and for faults that need a real connection.
+
+    Usage:
+        with LiveServer(Config(seed=1)) as server:
+            requests.post(server.url + "/getImage", json={"id": "x"}, headers=...)
+    """
+
+    def __init__(self, config: Config | None = None, *, clock: Clock | None = None, port: int = 0) -> None:
+        """Binds `config.host` at once (port 0: a free one), so `url` is known before `start()`."""
+        import uvicorn
+
+        self.config = config or Config()
+        self.app = create_app(self.config, clock=clock)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind((self.config.host, port))
+        host, port = self._socket.getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("qolaba-mock live server failed to start")
+            self._thread.join(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
