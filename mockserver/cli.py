@@ -109,6 +109,8 @@ def _serve(config: Config) -> int:
     except OSError as exc:
         sock.close()
         raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    # Listen before announcing the URL: a client that reads it may connect before uvicorn starts.
+    sock.listen(2048)
     host, port = sock.getsockname()[:2]
     url_host = f"[{host}]" if family == socket.AF_INET6 else host
     print(f"qolaba-mock serving on http://{url_host}:{port}", flush=True)

@@ -7,7 +7,6 @@ for the test harness to map onto its client's errors.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import struct
 from typing import Any
@@ -107,7 +106,8 @@ def _transport_of(send: Send) -> Any:
     # uvicorn passes its RequestResponseCycle.send bound method; the cycle holds the asyncio transport.
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
-    return transport if isinstance(transport, asyncio.BaseTransport) else None
+    # uvloop's transports do not subclass asyncio's, so check for the methods used.
+    return transport if all(hasattr(transport, name) for name in ("abort", "close", "get_extra_info")) else None
 
 
 async def _until_disconnect(receive: Receive) -> None:

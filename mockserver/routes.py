@@ -47,12 +47,18 @@ async def status(request: Request) -> Response:
 
 async def _operation(request: Request, operation: str) -> Response:
     backend: Backend = request.app.state.backend
+    try:
+        namespace = namespaces.check_name(request.headers.get(namespaces.HEADER, namespaces.DEFAULT))
+    except namespaces.NamespaceError as exc:
+        return reply_response(_bad_request("Invalid Mock Header", str(exc)))
+    clock = backend.namespaces.get(namespace).clock
+    # Latency counts from arrival, so the fake's own work is inside the configured delay, not added to it.
+    arrived = clock.now()
     failure = auth.check(request.headers, backend.config.tokens)
     if failure is not None:
         headers = {"WWW-Authenticate": "Bearer"} if failure.challenge else None
         return reply_response(Reply(401, envelope.failed(error=failure.error, error_data=failure.error_data)), headers)
     try:
-        namespace = namespaces.check_name(request.headers.get(namespaces.HEADER, namespaces.DEFAULT))
         steering = _steering(request, operation)
         body = parse_object(await _read_body(request, max_request_bytes()))
     except BodyTooLarge:
@@ -60,7 +66,7 @@ async def _operation(request: Request, operation: str) -> Response:
         return reply_response(Reply(413, envelope.failed(error="Payload Too Large", error_data=limit)))
     except InvalidJson as exc:
         return reply_response(_bad_request("Invalid JSON", str(exc)))
-    except (namespaces.NamespaceError, FaultError, LatencyError) as exc:
+    except (FaultError, LatencyError) as exc:
         return reply_response(_bad_request("Invalid Mock Header", str(exc)))
     token_id = auth.token_id(request.headers)
     if operation == "submit":
@@ -70,11 +76,9 @@ async def _operation(request: Request, operation: str) -> Response:
     else:
         reply = backend.status(body, token_id=token_id, namespace=namespace, steering=steering)
     request.scope["state"][FAULT_STATE_KEY] = reply.fault
-    clock = backend.namespaces.get(namespace).clock
-    await clock.sleep(reply.delay)
+    await clock.sleep(arrived + reply.delay - clock.now())
     if reply.connection is not None:
-        normal = json.dumps(reply.body).encode()
-        return fault_response(reply.connection, normal, clock)
+        return fault_response(reply.connection, json.dumps(reply.body).encode(), clock)
     return reply_response(reply)
 
 
