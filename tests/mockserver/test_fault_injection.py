@@ -279,3 +279,24 @@ async def test_workload_latency_reports_a_cold_start_then_warm_runs(
             timings.append(polled.json()["time_required"])
     assert timings[0]["startup_time"] > 0 and timings[1]["startup_time"] == 0
     assert all(10 < t["runtime"] < 30 for t in timings)  # batch 1, 30 steps, 1024x1024 on an a10g
+
+
+@pytest.mark.parametrize(
+    ("spec", "low", "high"),
+    [
+        ("fixed:250ms", 0.25, 0.25),
+        ("uniform:100ms..2s", 0.1, 2.0),
+        ("lognormal:median=800ms,sigma=0.4,max=5s", 0.0, 5.0),
+        ("none", 0.0, 0.0),
+    ],
+)
+async def test_each_latency_shape_decides_how_long_a_queued_task_stays_pending(
+    configure: Callable[..., httpx.AsyncClient], clock: VirtualClock, spec: str, low: float, high: float
+) -> None:
+    async with configure(latency=spec) as client:
+        for _ in range(5):
+            task_id = (await client.post("/getImagetoImage", json=valid_body(celery=True))).json()["task_id"]
+            clock.advance(high)
+            done = (await client.post("/getImage", json={"id": task_id})).json()
+            assert done["status"] == "SUCCESS"
+            assert low <= done["time_required"]["runtime"] <= high
