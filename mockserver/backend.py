@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import time
-import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import STATUS, SUBMIT, field_rules
-from mockserver import envelope
+from mockserver import envelope, outputs
 from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.envelope import Envelope
 from mockserver.faults import Fault, Operation, header_fault
-from mockserver.images import OutputImage, digest, floor_to_multiple_of_8
+from mockserver.images import OutputImage
 from mockserver.latency import Timing, parse_latency
 from mockserver.namespaces import DEFAULT, Namespace, Namespaces
+from mockserver.outputs import OutputStore, new_uuid
 from mockserver.ratelimit import retry_after_header
 from mockserver.tasks import Task
 from mockserver.validation import validate, with_defaults
 
-# Output URLs stay servable for this many most recent images; older ones answer 404.
-_MAX_OUTPUTS = 65_536
 # What an http_429 fault tells the client to wait, in seconds.
 FAULT_RETRY_AFTER = 2
 
@@ -63,7 +58,7 @@ class Backend:
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
         self.namespaces = Namespaces(config, clock)
-        self._outputs: OrderedDict[str, OutputImage] = OrderedDict()
+        self.outputs = OutputStore()
 
     @property
     def default(self) -> Namespace:
@@ -132,7 +127,7 @@ class Backend:
         fault_name = fault.name if fault else None
         if not request["celery"]:
             return self._sync_reply(space, result, timing, fault_name)
-        task_id = self._new_uuid(space)
+        task_id = new_uuid(space.rng)
         if fault_name != "task_lost":  # production loses the id: it reads PENDING forever
             space.tasks.add(Task(id=task_id, ready_at=space.clock.now() + timing.total, result=result))
         return Reply(200, envelope.queued(body=body, task_id=task_id), fault=fault_name)
@@ -147,7 +142,7 @@ class Backend:
         return Reply(200, result)
 
     def output(self, name: str) -> OutputImage | None:
-        return self._outputs.get(name)
+        return self.outputs.get(name)
 
     def reset(self, scope: str = "all", namespace: str | None = None) -> None:
         """Forget journal, tasks or all state, in one namespace or (None) in every namespace."""
@@ -155,7 +150,7 @@ class Backend:
         for space in spaces:
             space.reset(scope)
         if scope == "all" and namespace is None:
-            self._outputs.clear()
+            self.outputs.clear()
 
     def _rate_limited(self, space: Namespace, token_id: str, body: Any) -> Reply | None:
         if space.limiter is None:
@@ -209,7 +204,7 @@ class Backend:
         # The gateway gives up on a sync call, but the job runs on; it stays visible to the admin API as a task.
         timing = self._timing(space, request, steering)
         result = self._outcome(space, body, request, timing, None, base_url=base_url)
-        space.tasks.add(Task(id=self._new_uuid(space), ready_at=space.clock.now() + timing.total, result=result))
+        space.tasks.add(Task(id=new_uuid(space.rng), ready_at=space.clock.now() + timing.total, result=result))
         failed = envelope.failed(error=fault.error or "Gateway Timeout", error_data=fault.error_data, body=body)
         return Reply(504, failed, delay=self.config.gateway_timeout, fault=fault.name)
 
@@ -231,48 +226,17 @@ class Backend:
     ) -> Envelope:
         if fault is not None and fault.error is not None:
             return envelope.failed(error=fault.error, error_data=fault.error_data, body=body)
-        width, height = floor_to_multiple_of_8(request["width"]), floor_to_multiple_of_8(request["height"])
-        # Bytes depend on the seed and the request only, never on order; one face per reference image.
-        face_key = digest(space.seed, request["image"])
-        request_key = json.dumps(request, sort_keys=True)
-        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(space.clock.now()))
-        flagged = (
-            self._nsfw_flags(space, request["batch"]) if fault and fault.name == "nsfw" else [False] * request["batch"]
-        )
-        result, low_res = [], []
-        for index, is_nsfw in enumerate(flagged):
-            if is_nsfw:  # production drops flagged images and keeps only their flag
-                continue
-            key = digest(space.seed, request_key, index)
-            # Production names full-size JPEGs `.webp` too; the fake keeps that quirk.
-            name = f"{stamp}_{self._new_uuid(space)}.webp"
-            result.append(self._publish(base_url, name, OutputImage(width, height, face_key, key, "full")))
-            low = f"low_res/{stamp}_{self._new_uuid(space)}.webp"
-            low_res.append(self._publish(base_url, low, OutputImage(width, height, face_key, key, "low_res")))
-        return envelope.success(
+        return outputs.success(
             body=body,
-            startup_time=timing.startup_time,
-            runtime=timing.runtime,
-            result=result,
-            nsfw=flagged,
-            low_res_urls=low_res,
+            request=request,
+            timing=timing,
+            seed=space.seed,
+            rng=space.rng,
+            now=space.clock.now(),
+            nsfw=fault is not None and fault.name == "nsfw",
+            store=self.outputs,
+            base_url=base_url,
         )
-
-    @staticmethod
-    def _nsfw_flags(space: Namespace, batch: int) -> list[bool]:
-        # At least one image is flagged, so the fault is always visible; the rest by a seeded coin.
-        first = space.rng.randrange(batch)
-        return [i == first or space.rng.random() < 0.5 for i in range(batch)]
-
-    def _publish(self, base_url: str, name: str, image: OutputImage) -> str:
-        self._outputs[name] = image
-        while len(self._outputs) > _MAX_OUTPUTS:
-            self._outputs.popitem(last=False)
-        return f"{base_url.rstrip('/')}/outputs/{name}"
-
-    @staticmethod
-    def _new_uuid(space: Namespace) -> str:
-        return str(uuid.UUID(int=space.rng.getrandbits(128), version=4))
 
 
 _INTEGER_FIELDS = frozenset(rule.name for rule in field_rules(SUBMIT) if rule.type == "integer")

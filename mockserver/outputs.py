@@ -1,0 +1,88 @@
+"""What a successful generation returns: output URLs served by the fake, and the images behind them."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from mockserver import envelope
+from mockserver.envelope import Envelope
+from mockserver.images import OutputImage, digest, floor_to_multiple_of_8
+from mockserver.latency import Timing
+
+# Output URLs stay servable for this many most recent images; older ones answer 404.
+MAX_OUTPUTS = 65_536
+
+
+class OutputStore:
+    """The images behind output URLs, by URL name, bounded so a long-running server does not grow forever."""
+
+    def __init__(self, max_outputs: int = MAX_OUTPUTS) -> None:
+        self._images: OrderedDict[str, OutputImage] = OrderedDict()
+        self._max = max_outputs
+
+    def publish(self, base_url: str, name: str, image: OutputImage) -> str:
+        self._images[name] = image
+        while len(self._images) > self._max:
+            self._images.popitem(last=False)
+        return f"{base_url.rstrip('/')}/outputs/{name}"
+
+    def get(self, name: str) -> OutputImage | None:
+        return self._images.get(name)
+
+    def clear(self) -> None:
+        self._images.clear()
+
+
+def new_uuid(rng: random.Random) -> str:
+    """A UUID4 drawn from the seeded sequence, so ids repeat run to run."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def success(
+    *,
+    body: dict[str, Any],
+    request: dict[str, Any],
+    timing: Timing,
+    seed: int,
+    rng: random.Random,
+    now: float,
+    nsfw: bool,
+    store: OutputStore,
+    base_url: str,
+) -> Envelope:
+    """The SUCCESS envelope for a request, publishing its images; `nsfw` flags and drops part of the batch."""
+    width, height = floor_to_multiple_of_8(request["width"]), floor_to_multiple_of_8(request["height"])
+    # Bytes depend on the seed and the request only, never on order; one face per reference image.
+    face_key = digest(seed, request["image"])
+    request_key = json.dumps(request, sort_keys=True)
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
+    flagged = _nsfw_flags(rng, request["batch"]) if nsfw else [False] * request["batch"]
+    result, low_res = [], []
+    for index, is_nsfw in enumerate(flagged):
+        if is_nsfw:  # production drops flagged images and keeps only their flag
+            continue
+        key = digest(seed, request_key, index)
+        # Production names full-size JPEGs `.webp` too; the fake keeps that quirk.
+        full = OutputImage(width, height, face_key, key, "full")
+        result.append(store.publish(base_url, f"{stamp}_{new_uuid(rng)}.webp", full))
+        preview = OutputImage(width, height, face_key, key, "low_res")
+        low_res.append(store.publish(base_url, f"low_res/{stamp}_{new_uuid(rng)}.webp", preview))
+    return envelope.success(
+        body=body,
+        startup_time=timing.startup_time,
+        runtime=timing.runtime,
+        result=result,
+        nsfw=flagged,
+        low_res_urls=low_res,
+    )
+
+
+def _nsfw_flags(rng: random.Random, batch: int) -> list[bool]:
+    # At least one image is flagged, so the fault is always visible; the rest by a seeded coin.
+    first = rng.randrange(batch)
+    return [i == first or rng.random() < 0.5 for i in range(batch)]
