@@ -11,6 +11,10 @@ from starlette.applications import Starlette
 
 from mockserver import Config, VirtualClock, create_app
 from mockserver.backend import Backend
+from strategies import register_profiles
+
+# Registered here, in the rootdir conftest, so `pytest --hypothesis-profile=dev|ci|thorough` finds them.
+register_profiles()
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
