@@ -8,5 +8,6 @@ Usage:
 from mockserver.app import create_app
 from mockserver.clock import Clock, SystemClock, VirtualClock
 from mockserver.config import Config, ConfigError
+from mockserver.testing import QolabaMock
 
-__all__ = ["Clock", "Config", "ConfigError", "SystemClock", "VirtualClock", "create_app"]
+__all__ = ["Clock", "Config", "ConfigError", "QolabaMock", "SystemClock", "VirtualClock", "create_app"]
