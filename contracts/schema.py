@@ -73,6 +73,21 @@ def _operation(operation_id: str) -> dict[str, Any]:
     raise KeyError(f"operation_id={operation_id!r} is not in the contract")
 
 
+@functools.cache
+def operation_path(operation_id: str) -> str:
+    """The path an operation is served at, e.g. `/getImagetoImage`."""
+    for path, path_item in _load()["paths"].items():
+        for operation in path_item.values():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                return str(path)
+    raise KeyError(f"operation_id={operation_id!r} is not in the contract")
+
+
+def component(name: str) -> dict[str, Any]:
+    """A schema from `components/schemas`, with its top-level `$ref` resolved."""
+    return _resolve(_load()["components"]["schemas"][name])
+
+
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
     ref = node.get("$ref")
     if ref is None:

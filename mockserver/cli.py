@@ -1,4 +1,7 @@
-"""`qolaba-mock`: serve the fake, print the contract. Bad input gets one line on stderr and exit 2."""
+"""`qolaba-mock`: serve the fake, print the contract, check an API against it.
+
+Bad input gets one line on stderr and exit 2.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import sys
 from typing import NoReturn
 
 from contracts import contract_json, contract_text
+from contracts.target import TargetError
 from mockserver.config import Config, ConfigError
 from mockserver.config_sources import load_config
 
@@ -56,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     spec = commands.add_parser("spec", help="print the contract (contracts/openapi.yaml)")
     spec.add_argument("--json", action="store_true", help="print it as JSON instead of YAML")
+
+    from contracts.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -64,8 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "spec":
             return _spec(args.json)
+        if args.command in {"contract", "probe"}:
+            from contracts.commands import run
+
+            return run(args)
         return _serve(_serve_config(args))
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, TargetError) as exc:
         print(f"qolaba-mock: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
 

@@ -1,0 +1,235 @@
+"""The probe's cases: every documented bound of the submit request, the value on it and just past it.
+
+Everything here is read from the contract: bounds, enums, the pattern, the required set, the example
+body. A case is checked against the contract's own JSON Schema when it is built, so a mistake in
+this module fails loudly instead of misreporting the API.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jsonschema_rs
+
+from contracts.schema import SUBMIT, FieldRule, field_rules, load_schema, operation_path, request_schema
+
+Expectation = Literal["accept", "reject"]
+# Numbers step this far off an inclusive bound rather than to the next double (math.nextafter): a widening a
+# client would notice is never smaller, and 0.9999999999999999 tests the server's float parsing (a gateway that
+# rounds, a Decimal column) as much as its rule, so it could report drift where the rule has not moved.
+# The strategies' boundary examples already walk the next doubles against the fake.
+NUMBER_STEP = 0.01
+# Queued, so that if production ever accepted a probe it would answer at once instead of holding a GPU job open.
+QUEUED = {"celery": True}
+
+
+class Absent(enum.Enum):
+    """The marker for "the field is left out of the body"."""
+
+    ABSENT = "absent"
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+ABSENT = Absent.ABSENT
+
+
+class ProbeError(Exception):
+    """The contract gives the probe too little to build a safe request; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class ProbeCase:
+    """One request of the matrix: `field` set to `value` (or left out), `poison` removed from the body."""
+
+    field: str
+    rule: str
+    value: Any
+    expected: Expectation
+    source: str
+    poison: str
+
+    def body(self, base: dict[str, Any]) -> dict[str, Any]:
+        body = {name: value for name, value in base.items() if name not in (self.field, self.poison)}
+        if self.value is not ABSENT:
+            body[self.field] = self.value
+        return body
+
+
+def submit_path() -> str:
+    return operation_path(SUBMIT)
+
+
+@functools.cache
+def base_body() -> dict[str, Any]:
+    """A body the contract accepts: the contract's request example, completed from the rules, queued."""
+    example = _example()
+    body = {rule.name: _value_for(rule, example) for rule in field_rules(SUBMIT) if rule.required}
+    body.update(example)
+    body.update(QUEUED)
+    if not _request_validator().is_valid(body):
+        raise ProbeError(f"the contract's example request does not pass its own schema: {body}")
+    return body
+
+
+def contract_accepts(body: dict[str, Any]) -> bool:
+    return bool(_request_validator().is_valid(body))
+
+
+@functools.cache
+def probe_cases() -> tuple[ProbeCase, ...]:
+    """The whole matrix, by field in contract order, then rule; checked against the contract's schema."""
+    base = base_body()
+    cases = tuple(
+        ProbeCase(rule.name, kind, value, expected, source, _poison_for(rule.name))
+        for rule in field_rules(SUBMIT)
+        for kind, value, expected, source in _rows(rule, base[rule.name] if rule.name in base else None)
+    )
+    for case in cases:
+        if _field_accepts(case.field, case.value) != (case.expected == "accept"):
+            raise ProbeError(f"probe case {case} disagrees with the contract's schema")
+    return cases
+
+
+def _rows(rule: FieldRule, base_value: Any) -> list[tuple[str, Any, Expectation, str]]:
+    schema = request_schema(SUBMIT)
+    required_source = schema.get("x-required-source", schema.get("x-source", "docs"))
+    # Strict types are a decision stated on the request object, not on each field.
+    type_source = schema.get("x-source", "docs")
+    rows: list[tuple[str, Any, Expectation, str]] = [
+        ("required", ABSENT, "reject", required_source)
+        if rule.required
+        else ("optional", ABSENT, "accept", rule.source),
+        ("type", _wrong_type(rule, base_value), "reject", type_source),
+    ]
+    step = 1 if rule.type == "integer" else _number_step(rule)
+    for keyword, bound, inward in _bounds(rule):
+        bound = _exact(bound)
+        if keyword.startswith("exclusive"):
+            rows += [
+                (keyword, bound, "reject", rule.source),
+                (keyword, _exact(bound + inward * step), "accept", rule.source),
+            ]
+        else:
+            rows += [
+                (keyword, bound, "accept", rule.source),
+                (keyword, _exact(bound - inward * step), "reject", rule.source),
+            ]
+    if rule.enum is not None:
+        rows += [("enum", member, "accept", rule.source) for member in rule.enum]
+        rows.append(("enum", _near_miss(rule.enum), "reject", rule.source))
+    if rule.pattern is not None:
+        rows += [
+            ("pattern", base_value, "accept", rule.source),
+            ("pattern", _off_pattern(rule, base_value), "reject", rule.source),
+        ]
+    return rows
+
+
+def _bounds(rule: FieldRule) -> list[tuple[str, float, int]]:
+    # (keyword, bound, direction pointing into the range)
+    stated = [
+        ("minimum", rule.minimum, 1),
+        ("exclusiveMinimum", rule.exclusive_minimum, 1),
+        ("maximum", rule.maximum, -1),
+        ("exclusiveMaximum", rule.exclusive_maximum, -1),
+    ]
+    return [(keyword, bound, inward) for keyword, bound, inward in stated if bound is not None]
+
+
+def _number_step(rule: FieldRule) -> float:
+    # Never step past the other side of a narrow range.
+    lows = [b for b in (rule.minimum, rule.exclusive_minimum) if b is not None]
+    highs = [b for b in (rule.maximum, rule.exclusive_maximum) if b is not None]
+    if lows and highs:
+        return min(NUMBER_STEP, (min(highs) - max(lows)) / 4)
+    return NUMBER_STEP
+
+
+def _exact(value: float) -> int | float:
+    # Bounds read from YAML may be ints; keep whole numbers whole and round away float noise (1 - 0.01).
+    rounded = round(value, 10)
+    return int(rounded) if float(rounded).is_integer() and isinstance(value, int) else rounded
+
+
+def _wrong_type(rule: FieldRule, base_value: Any) -> Any:
+    # The spellings PRODUCT.md names: "512" is not a number, 0 is not a boolean, a number is not a string.
+    if rule.type in ("integer", "number"):
+        return str(base_value if base_value is not None else _value_for(rule, {}))
+    if rule.type == "boolean":
+        return int(bool(base_value))
+    return 0
+
+
+def _near_miss(members: tuple[str, ...]) -> str:
+    for member in members:
+        for candidate in (member.upper(), member.lower(), member + "x"):
+            if candidate not in members:
+                return candidate
+    raise ProbeError(f"no near miss for the enum {members}")
+
+
+def _off_pattern(rule: FieldRule, conforming: str) -> str:
+    # The conforming value with its scheme cut off, e.g. an image URL without "https://".
+    for candidate in (conforming.partition("://")[2], "no-scheme", ""):
+        if not _field_accepts(rule.name, candidate):
+            return candidate
+    raise ProbeError(f"no value found that breaks the pattern of {rule.name}")
+
+
+def _poison_for(field: str) -> str:
+    # Remove a plain required field (no enum, pattern or bound): it sits in the same pydantic model as the
+    # numbers under test, whereas app_id and image may be routed or renamed by the gateway before validation.
+    candidates = sorted(
+        (rule for rule in field_rules(SUBMIT) if rule.required and rule.enum is None and rule.pattern is None),
+        key=lambda rule: any(b is not None for b in (rule.minimum, rule.maximum, rule.exclusive_minimum)),
+    )
+    for rule in candidates:
+        if rule.name != field:
+            return rule.name
+    raise ProbeError(f"the contract has no second required field to remove while probing {field}")
+
+
+def _value_for(rule: FieldRule, example: dict[str, Any]) -> Any:
+    if rule.name in example:
+        return example[rule.name]
+    if rule.has_default:
+        return rule.default
+    if rule.enum:
+        return rule.enum[0]
+    low = rule.minimum if rule.minimum is not None else rule.exclusive_minimum
+    if rule.type == "integer":
+        return int(low) + (rule.exclusive_minimum is not None) if low is not None else 1
+    if rule.type == "number":
+        return rule.maximum if rule.maximum is not None else (low or 0) + 1
+    if rule.type == "boolean":
+        return False
+    if rule.pattern is None:
+        return rule.name
+    raise ProbeError(f"the contract has no example value for {rule.name} and the probe cannot invent one")
+
+
+def _example() -> dict[str, Any]:
+    operation = load_schema()["paths"][submit_path()]["post"]
+    example: dict[str, Any] = operation["requestBody"]["content"]["application/json"].get("example", {})
+    return example
+
+
+@functools.cache
+def _request_validator() -> Any:
+    return jsonschema_rs.validator_for(request_schema(SUBMIT))
+
+
+@functools.cache
+def _field_validator(name: str) -> Any:
+    return jsonschema_rs.validator_for(request_schema(SUBMIT)["properties"][name])
+
+
+def _field_accepts(name: str, value: Any) -> bool:
+    if value is ABSENT:
+        return name not in request_schema(SUBMIT).get("required", ())
+    return bool(_field_validator(name).is_valid(value))

@@ -1,0 +1,161 @@
+"""The `contract` and `probe` subcommands of `qolaba-mock`: arguments, safety defaults, exit codes.
+
+Exit codes: 0 the API conforms, 1 violations (drift) found, 2 usage or connection error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from contracts.schema import STATUS, operation_path
+from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, resolve_target
+
+# Non-loopback defaults: a production run spends little and goes slowly unless told otherwise.
+REMOTE_MAX_SPEND = 3
+REMOTE_RATE_LIMIT = "2/s"
+_RATE = re.compile(r"^[1-9][0-9]*/[smhd]$")
+
+
+def add_commands(commands: Any) -> None:
+    """Register `contract` and `probe` on the `qolaba-mock` subparsers."""
+    contract = commands.add_parser(
+        "contract",
+        help="check an API (production or a fake) against the contract",
+        description="Exit 0 conforms, 1 violations found, 2 usage or connection error. "
+        "Against a host that is not loopback the mode is safe unless --mode full is given.",
+    )
+    _target_arguments(contract)
+    contract.add_argument("--mode", choices=["safe", "full"], help="safe: only requests the contract rejects")
+    contract.add_argument("--max-examples", type=_positive_int, default=20, metavar="N", help="fuzzed cases per phase")
+    contract.add_argument(
+        "--max-spend",
+        type=_non_negative_int,
+        metavar="N",
+        help=f"full mode: at most N valid submits (GPU jobs); default {REMOTE_MAX_SPEND}, no cap on loopback",
+    )
+    contract.add_argument("--rate-limit", type=_rate, metavar="N/UNIT", help="e.g. 2/s or 100/m")
+    contract.add_argument("--request-timeout", type=_positive_float, default=30.0, metavar="S")
+    contract.add_argument("--task-timeout", type=_positive_float, default=300.0, metavar="S", help="per queued task")
+    contract.add_argument("--poll-interval", type=_positive_float, default=2.0, metavar="S")
+    contract.add_argument("--seed", type=int, default=0, help="same seed, same requests")
+    contract.add_argument("--report-dir", type=Path, metavar="DIR", help="write junit.xml and report.html here")
+
+    probe = commands.add_parser(
+        "probe",
+        help="boundary conformance matrix: each documented bound and its neighbours, expected vs observed",
+        description="Every probe request also breaks a required field, so no request starts a job. "
+        "Exit 0 no drift, 1 drift found, 2 usage or connection error.",
+    )
+    _target_arguments(probe)
+    probe.add_argument("--json", action="store_true", help="print the matrix as JSON instead of a table")
+    probe.add_argument("--request-timeout", type=_positive_float, default=30.0, metavar="S")
+    probe.add_argument("--interval", type=float, default=None, metavar="S", help="pause between requests")
+
+
+def _target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", required=True, help="e.g. https://qolaba-server-b2b.up.railway.app/api/v1/studio")
+    parser.add_argument(
+        "--token-env", default=DEFAULT_TOKEN_ENV, metavar="NAME", help="environment variable holding the API token"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    target = resolve_target(args.base_url, args.token_env)
+    _check_reachable(target, args.request_timeout)
+    if args.command == "probe":
+        return _probe(target, args)
+    return _contract(target, args)
+
+
+def _contract(target: Target, args: argparse.Namespace) -> int:
+    from contracts.report import summary, write_reports
+    from contracts.runner import RunOptions, run_contract
+
+    mode = args.mode or ("full" if target.is_loopback else "safe")
+    max_spend = args.max_spend if args.max_spend is not None else (None if target.is_loopback else REMOTE_MAX_SPEND)
+    rate_limit = args.rate_limit or (None if target.is_loopback else REMOTE_RATE_LIMIT)
+    options = RunOptions(
+        mode=mode,
+        max_examples=args.max_examples,
+        max_spend=max_spend,
+        rate_limit=rate_limit,
+        request_timeout=args.request_timeout,
+        task_timeout=args.task_timeout,
+        poll_interval=args.poll_interval,
+        seed=args.seed,
+    )
+    print(_plan(target, options), file=sys.stderr, flush=True)
+    outcome = run_contract(target, options)
+    print(summary(outcome))
+    if args.report_dir is not None:
+        for path in write_reports(outcome, args.report_dir):
+            print(f"wrote {path}")
+    return outcome.exit_code
+
+
+def _plan(target: Target, options: Any) -> str:
+    if options.mode == "safe":
+        return f"qolaba-mock contract: {target.base_url}, safe mode: only requests the contract rejects (no GPU job)"
+    cap = "no cap" if options.max_spend is None else f"at most {options.max_spend}"
+    return (
+        f"qolaba-mock contract: {target.base_url}, full mode: valid submits forced to celery:true, {cap} "
+        f"(each starts a GPU job), rate limit {options.rate_limit or 'none'}"
+    )
+
+
+def _probe(target: Target, args: argparse.Namespace) -> int:
+    import json
+
+    from contracts.probe import run_probe
+
+    interval = args.interval if args.interval is not None else (0.0 if target.is_loopback else 0.5)
+    report = run_probe(target, timeout=args.request_timeout, min_interval=interval)
+    print(target.redact(json.dumps(report.to_json(), indent=2) if args.json else report.table()))
+    return 1 if report.drifted else 0
+
+
+def _check_reachable(target: Target, timeout: float) -> None:
+    # One request the contract rejects (`{}` lacks the required id), so it costs nothing anywhere.
+    try:
+        httpx.post(target.base_url + operation_path(STATUS), json={}, headers=target.auth_headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise TargetError(f"cannot reach {target.base_url}: {type(exc).__name__}: {exc}") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _rate(text: str) -> str:
+    if not _RATE.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate such as 2/s, 100/m or 1000/h")
+    return text

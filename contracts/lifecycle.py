@@ -1,0 +1,150 @@
+"""A queued task's life after submit: follow the contract's link to the status operation and poll it.
+
+The link (`GetTaskStatus` on the submit's 200 response) is read from `openapi.yaml`, so the request
+that polls is built the way the contract says, not the way this module assumes.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from contracts.schema import STATUS, SUBMIT, load_schema
+
+if TYPE_CHECKING:
+    from schemathesis import Case
+    from schemathesis.core.transport import Response
+
+TERMINAL_STATUSES = frozenset({"SUCCESS", "FAILED"})
+_BODY_POINTER = "$response.body#"
+
+
+@dataclass(frozen=True)
+class Link:
+    operation_id: str
+    request_body: Mapping[str, str]
+
+    def request_for(self, response_body: Mapping[str, Any]) -> dict[str, Any]:
+        """The linked operation's request body, with each `$response.body#/...` expression resolved."""
+        return {name: _resolve(expression, response_body) for name, expression in self.request_body.items()}
+
+
+@functools.cache
+def status_link() -> Link:
+    """The contract's link from a queued submit to the task-status operation."""
+    submit = load_schema()["paths"]
+    for path_item in submit.values():
+        operation = path_item.get("post", {})
+        if operation.get("operationId") != SUBMIT:
+            continue
+        for link in operation["responses"]["200"].get("links", {}).values():
+            if link.get("operationId") == STATUS:
+                return Link(operation_id=STATUS, request_body=dict(link["requestBody"]))
+    raise KeyError(f"the contract has no link from {SUBMIT} to {STATUS}")
+
+
+def _resolve(expression: str, body: Mapping[str, Any]) -> Any:
+    if not expression.startswith(_BODY_POINTER):
+        raise ValueError(f"link expression {expression!r} is not a $response.body pointer")
+    value: Any = body
+    for part in expression.removeprefix(_BODY_POINTER).strip("/").split("/"):
+        value = value[part.replace("~1", "/").replace("~0", "~")]
+    return value
+
+
+@dataclass
+class Poll:
+    """The last answer of a polled task, and how long it took to get there."""
+
+    task_id: str
+    request_body: dict[str, Any]
+    status_code: int | None = None
+    status: str | None = None
+    polls: int = 0
+    waited: float = 0.0
+    error: str | None = None
+    response: Response | None = field(default=None, repr=False)
+    case: Case | None = field(default=None, repr=False)
+
+    @property
+    def reached_terminal_state(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    deadline: float = 120.0
+    interval: float = 2.0
+    # Polls answered with these codes are retried (production's gateway may shed load); others end the poll.
+    retry_codes: frozenset[int] = frozenset({429, 502, 503, 504})
+
+
+def poll_until_terminal(
+    submit_case: Case,
+    submit_response: Response,
+    settings: PollSettings,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Poll:
+    """Poll the linked status operation with the submit's own credentials until SUCCESS/FAILED or the deadline."""
+    body = submit_response.json()
+    request_body = status_link().request_for(body)
+    status_operation = submit_case.operation.schema.find_operation_by_id(STATUS)
+    poll = Poll(task_id=str(body.get("task_id")), request_body=request_body)
+    base_url = base_url_of(submit_case, submit_response)
+    headers = credentials_of(submit_response)
+    started = monotonic()
+    while True:
+        case = status_operation.Case(body=request_body, media_type="application/json")
+        poll.case = case
+        poll.polls += 1
+        try:
+            response = case.call(base_url=base_url, headers=headers)
+        except Exception as exc:  # a network error ends the poll; it is reported, not raised
+            poll.error = f"{type(exc).__name__}: {exc}"
+            return poll
+        poll.response = response
+        poll.status_code = response.status_code
+        poll.status = _status_of(response)
+        poll.waited = monotonic() - started
+        if poll.reached_terminal_state:
+            return poll
+        if response.status_code != 200 and response.status_code not in settings.retry_codes:
+            return poll
+        if poll.waited + settings.interval > settings.deadline:
+            return poll
+        sleep(_retry_after(response) or settings.interval)
+
+
+def base_url_of(case: Case, response: Response) -> str:
+    """Where `case` was sent: its request URL without the operation path (keeps production's `/api/v1/studio`)."""
+    url = str(response.request.url).split("?", 1)[0]
+    return url.removesuffix(case.formatted_path).rstrip("/")
+
+
+def credentials_of(response: Response) -> dict[str, str]:
+    authorization = response.request.headers.get("Authorization")
+    return {"Authorization": authorization} if authorization else {}
+
+
+def _status_of(response: Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    status = body.get("status") if isinstance(body, dict) else None
+    return status if isinstance(status, str) else None
+
+
+def _retry_after(response: Response) -> float | None:
+    values = response.headers.get("retry-after")
+    if not values:
+        return None
+    try:
+        return max(0.0, float(values[0]))
+    except ValueError:
+        return None

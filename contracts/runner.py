@@ -1,0 +1,213 @@
+"""`run_contract`: schemathesis's engine against a base URL (or an app in-process), under a spend guard.
+
+The plan follows the mode:
+- safe: negative cases only (examples, coverage, fuzzing); any case the contract would accept is dropped.
+- full, no cap (the default on loopback): every phase, positive and negative, with `celery: true`.
+- full, capped by `max_spend`: the safe pass, then a spend pass of at most `max_spend` valid submits
+  (the documented example, then positive fuzzing without shrinking, since a shrink would re-send).
+Queued tasks are polled to a terminal state at the end, all at once, and their final answers checked.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.engine import StopReason, events, from_schema
+
+from contracts import checks
+from contracts.lifecycle import Poll, PollSettings, poll_until_terminal
+from contracts.outcome import FailureRecord, RunOutcome
+from contracts.safety import Mode, SpendGuard, SpendRefused, guarded
+from contracts.schema import SUBMIT, load_schema, operation_path
+from contracts.target import TOKEN_PLACEHOLDER, Target
+
+if TYPE_CHECKING:
+    from schemathesis import Case
+    from schemathesis.core.transport import Response
+
+ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+REJECTED_ONLY_PHASES = ("examples", "coverage", "fuzzing")
+# Checked again on each queued task's final answer, the only place a full run sees output images.
+TERMINAL_ANSWER_CHECKS = ("response_schema_conformance", "status_code_conformance", "content_type_conformance")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    mode: Mode = "safe"
+    max_examples: int = 20
+    max_spend: int | None = 3
+    rate_limit: str | None = None
+    request_timeout: float = 30.0
+    task_timeout: float = 300.0
+    poll_interval: float = 2.0
+    seed: int = 0
+
+
+def run_contract(target: Target, options: RunOptions, *, app: Any = None) -> RunOutcome:
+    """Check `target` against the contract; `app` runs it in-process against an ASGI app instead of a socket."""
+    outcome = RunOutcome(base_url=target.base_url, mode=options.mode)
+    started = time.monotonic()
+    queued: list[tuple[Case, Response]] = []
+    for guard, modes, phases, max_examples in _passes(options):
+        schema = _schema(target, options, app, modes=modes, phases=phases, max_examples=max_examples)
+        with guarded(schema, guard), checks.deferred_task_polling(schema, lambda c, r: queued.append((c, r))):
+            _run_engine(schema, target, outcome)
+        checks.forget_run(schema)
+        outcome.valid_requests += guard.spent
+        outcome.refused += guard.refused
+    _poll_queued(queued, target, options, outcome)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _passes(options: RunOptions) -> list[tuple[SpendGuard, list[GenerationMode], tuple[str, ...], int]]:
+    negative = [GenerationMode.NEGATIVE]
+    if options.mode == "safe":
+        return [(SpendGuard("safe"), negative, REJECTED_ONLY_PHASES, options.max_examples)]
+    if options.max_spend is None:
+        both = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+        return [(SpendGuard("full"), both, ALL_PHASES, options.max_examples)]
+    passes = [(SpendGuard("safe"), negative, REJECTED_ONLY_PHASES, options.max_examples)]
+    if options.max_spend >= 1:
+        spend_phases = ("examples", "fuzzing") if options.max_spend > 1 else ("examples",)
+        guard = SpendGuard("full", max_spend=options.max_spend)
+        passes.append((guard, [GenerationMode.POSITIVE], spend_phases, max(options.max_spend - 1, 1)))
+    return passes
+
+
+def _schema(
+    target: Target,
+    options: RunOptions,
+    app: Any,
+    *,
+    modes: list[GenerationMode],
+    phases: tuple[str, ...],
+    max_examples: int,
+) -> Any:
+    schema = schemathesis.openapi.from_dict(load_schema())
+    if app is not None:
+        schema.app = app
+    schema.config.update(
+        base_url=target.base_url,
+        headers=target.auth_headers,
+        rate_limit=options.rate_limit,
+        request_timeout=options.request_timeout,
+        # A drift report lists every broken rule, not the first one per operation.
+        continue_on_failure=True,
+    )
+    schema.config.seed = options.seed
+    # No shrinking: a shrink re-sends, which would spend again; no database: nothing written to disk.
+    schema.config.generation.update(
+        modes=modes, max_examples=max_examples, deterministic=True, database="none", no_shrink=True
+    )
+    schema.config.phases.update(phases=list(phases))
+    return schema
+
+
+def _run_engine(schema: Any, target: Target, outcome: RunOutcome) -> None:
+    for event in from_schema(schema).execute():
+        if isinstance(event, (events.ScenarioFinished, events.FuzzScenarioFinished)):
+            _record(event.recorder, target, outcome, phase=str(getattr(event, "phase", "fuzzing")))
+        elif isinstance(event, events.NonFatalError):
+            if _is_spend_refusal(event.value):
+                outcome.refused += 1
+                continue
+            outcome.errors.append(target.redact(f"{event.label}: {event.info.title}: {_first_line(event.info)}"))
+        elif isinstance(event, events.FatalError):
+            outcome.errors.append(target.redact(f"fatal: {event.exception}"))
+        elif isinstance(event, events.EngineFinished) and event.stop_reason == StopReason.SERVER_UNAVAILABLE:
+            outcome.unreachable = True
+            outcome.errors.append(f"{target.base_url} stopped responding")
+
+
+def _is_spend_refusal(error: BaseException) -> bool:
+    while error is not None:
+        if isinstance(error, SpendRefused):
+            return True
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    return False
+
+
+def _first_line(info: Any) -> str:
+    return str(info.message).strip().splitlines()[0] if str(info.message).strip() else ""
+
+
+def _record(recorder: Any, target: Target, outcome: RunOutcome, *, phase: str) -> None:
+    outcome.requests += len(recorder.interactions)
+    for case_id, nodes in recorder.checks.items():
+        node = recorder.cases.get(case_id)
+        if node is None:
+            continue
+        case = node.value
+        for check in nodes:
+            failed = check.failure_info is not None
+            outcome.tally(case.operation.label, check.name, failed=failed)
+            if failed:
+                interaction = recorder.interactions.get(case_id)
+                response = interaction.response if interaction is not None else None
+                outcome.add_failure(
+                    _failure(case, check.name, check.failure_info.failure, response, target, phase=phase)
+                )
+
+
+def _failure(case: Case, check: str, failure: Any, response: Any, target: Target, *, phase: str) -> FailureRecord:
+    excerpt = ""
+    if response is not None:
+        excerpt = response.content[:400].decode("utf-8", "replace") if response.content else ""
+    return FailureRecord(
+        operation=case.operation.label,
+        check=check,
+        title=target.redact(str(failure.title)),
+        message=target.redact(str(failure.message)),
+        curl=curl_line(case, target),
+        status_code=response.status_code if response is not None else None,
+        response_excerpt=target.redact(excerpt),
+        phase=phase,
+    )
+
+
+def curl_line(case: Case, target: Target) -> str:
+    """A pasteable curl for `case` against the real base URL; the token is left to the shell as $TOKEN."""
+    command = case.as_curl_command(headers={"Authorization": "x"}, base_url=target.base_url)
+    command = command.replace("'Authorization: [Filtered]'", f'"Authorization: Bearer {TOKEN_PLACEHOLDER}"')
+    return target.redact(command)
+
+
+def _poll_queued(queued: list[tuple[Case, Response]], target: Target, options: RunOptions, out: RunOutcome) -> None:
+    settings = PollSettings(deadline=options.task_timeout, interval=options.poll_interval)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        polls = list(pool.map(lambda item: (item[0], poll_until_terminal(item[0], item[1], settings)), queued))
+    out.tasks_polled = len(polls)
+    label = f"POST {operation_path(SUBMIT)}"
+    for submit_case, poll in polls:
+        finished = poll.reached_terminal_state
+        out.tally(label, checks.queued_task_reaches_terminal_state.__name__, failed=not finished)
+        if not finished:
+            message = checks.describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
+            failure = type("Unfinished", (), {"title": "Queued task never finished", "message": message})()
+            out.add_failure(_failure(submit_case, "queued_task_reaches_terminal_state", failure, None, target, phase="poll"))
+        _check_final_answer(poll, target, out)
+
+
+def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> None:
+    if poll.case is None or poll.response is None:
+        return
+    builtin = {check.__name__: check for check in schemathesis.checks.CHECKS.get_all() if callable(check)}
+    names = [*TERMINAL_ANSWER_CHECKS, *(check.__name__ for check in checks.CONTRACT_CHECKS)]
+    for name in names:
+        check = builtin.get(name) or getattr(checks, name, None)
+        if check is None or name in {"queued_task_reaches_terminal_state", "auth_is_enforced"}:
+            continue
+        try:
+            poll.case.validate_response(poll.response, checks=[check])
+            out.tally(poll.case.operation.label, name, failed=False)
+        except AssertionError as error:
+            out.tally(poll.case.operation.label, name, failed=True)
+            for failure in getattr(error, "exceptions", None) or [error]:
+                out.add_failure(_failure(poll.case, name, failure, poll.response, target, phase="poll"))
+

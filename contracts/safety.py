@@ -1,0 +1,149 @@
+"""Which requests may start a GPU job, and the guard that keeps a contract run from sending them.
+
+A submit whose body the contract accepts starts real (billed) work in production. `safe` runs send
+no request the contract accepts, for any operation; `full` runs send at most `max_spend`, each forced to `celery: true` so nothing holds a
+generation open on a connection that times out. The guard sits in schemathesis's `filter_case`
+(drops a case before it is sent) and `before_call` (the last point before the wire), both
+registered globally but acting only on schemas a run has put under guard.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import jsonschema_rs
+import schemathesis
+
+from contracts.schema import STATUS, SUBMIT, field_rules, operation_path, request_schema
+
+if TYPE_CHECKING:
+    from schemathesis import Case
+
+Mode = Literal["safe", "full"]
+CELERY = "celery"
+
+
+class SpendRefused(RuntimeError):
+    """A request that could start a GPU job reached the wire although the run's guard forbids it."""
+
+
+@functools.cache
+def _validator(operation_id: str) -> Any:
+    return jsonschema_rs.validator_for(request_schema(operation_id))
+
+
+def decoded_body(body: Any) -> Any:
+    """The JSON value a body carries once serialised, or None when it is not JSON at all."""
+    if isinstance(body, bytes):
+        try:
+            body = body.decode()
+        except UnicodeDecodeError:
+            return None
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return None
+    return body if isinstance(body, (dict, list, int, float, bool)) else None
+
+
+def is_valid_request(operation_id: str, body: Any) -> bool:
+    """True when the contract says this body must be accepted."""
+    value = decoded_body(body)
+    if value is None:
+        return False
+    return bool(_validator(operation_id).is_valid(value))
+
+
+def poisoned(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` without one required field, so the contract says it must be rejected."""
+    required = next(rule.name for rule in field_rules(SUBMIT) if rule.required)
+    return {name: value for name, value in body.items() if name != required}
+
+
+def contract_accepts(case: Case) -> bool:
+    """True when the contract says the server must accept this case (a submit that does starts a GPU job)."""
+    operation_id = _operation_ids().get(case.operation.path)
+    return operation_id is not None and is_valid_request(operation_id, case.body)
+
+
+def starts_a_job(case: Case) -> bool:
+    return case.operation.path == operation_path(SUBMIT) and contract_accepts(case)
+
+
+@functools.cache
+def _operation_ids() -> dict[str, str]:
+    return {operation_path(operation_id): operation_id for operation_id in (SUBMIT, STATUS)}
+
+
+@dataclass
+class SpendGuard:
+    """One run's spending policy; thread-safe because schemathesis may call from worker threads."""
+
+    mode: Mode
+    max_spend: int | None = None  # None: no cap (the fake on loopback costs nothing)
+    spent: int = 0
+    refused: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def admits(self, case: Case) -> bool:
+        """Whether a generated case may be sent; safe runs drop every case the contract would accept."""
+        if self.mode == "safe" and contract_accepts(case):
+            with self._lock:
+                self.refused += 1
+            return False
+        return True
+
+    def before_send(self, case: Case) -> None:
+        if self.mode == "safe" and contract_accepts(case):
+            raise SpendRefused("safe mode: refusing to send a request the contract would accept")
+        if not starts_a_job(case):
+            return
+        _force_queued(case)
+        with self._lock:
+            if self.max_spend is not None and self.spent >= self.max_spend:
+                raise SpendRefused(f"--max-spend {self.max_spend} reached: refusing another valid request")
+            self.spent += 1
+
+
+def _force_queued(case: Case) -> None:
+    # Only valid bodies get here, so setting celery keeps them valid.
+    body = decoded_body(case.body)
+    if isinstance(body, dict) and body.get(CELERY) is not True:
+        case.body = {**body, CELERY: True}
+
+
+_GUARDS: dict[int, SpendGuard] = {}
+
+
+@contextmanager
+def guarded(schema: Any, guard: SpendGuard) -> Iterator[SpendGuard]:
+    """Put every request made through `schema` under `guard` for the duration of a run."""
+    _GUARDS[id(schema)] = guard
+    try:
+        yield guard
+    finally:
+        _GUARDS.pop(id(schema), None)
+
+
+def _guard_for(case: Case) -> SpendGuard | None:
+    return _GUARDS.get(id(case.operation.schema))
+
+
+@schemathesis.hook
+def filter_case(context: Any, case: Case) -> bool:
+    guard = _guard_for(case)
+    return guard is None or guard.admits(case)
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Case, kwargs: dict[str, Any]) -> None:
+    guard = _guard_for(case)
+    if guard is not None:
+        guard.before_send(case)
