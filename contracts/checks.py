@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 ENVELOPES = ("SuccessEnvelope", "QueuedEnvelope", "PendingStatusEnvelope", "FailedEnvelope")
 OUTPUT_LISTS = ("result", "low_res_urls")
 NSFW_FLAGS = "Has_NSFW_Content"
-MADE_UP_TOKEN = "qolaba-mock-made-up-token"  # noqa: S105 - a deliberately wrong credential
+MADE_UP_TOKEN = "qolaba-mock-made-up-token"  # a deliberately wrong credential
 
 _PY_TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda value: isinstance(value, dict),
@@ -68,7 +68,7 @@ def envelope_statuses() -> frozenset[str]:
     return frozenset(component(name)["properties"]["status"]["const"] for name in ENVELOPES)
 
 
-def _ours(case: Case) -> bool:
+def _ours(case: Case[Any]) -> bool:
     return case.operation.path in {operation_path(SUBMIT), operation_path(STATUS)}
 
 
@@ -81,7 +81,7 @@ def _envelope(response: Response) -> dict[str, Any] | None:
 
 
 @schemathesis.check
-def envelope_shape(ctx: Any, response: Response, case: Case) -> bool | None:
+def envelope_shape(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """Every answer, whatever its status code, is the envelope: exactly its keys, each of a documented type."""
     if not _ours(case):
         return None
@@ -102,7 +102,7 @@ def _has_type(value: Any, types: frozenset[str]) -> bool:
 
 
 @schemathesis.check
-def status_matches_http_code(ctx: Any, response: Response, case: Case) -> bool | None:
+def status_matches_http_code(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """`status` is a documented value; errors carry FAILED and an `error`; SUCCESS/PENDING only with 200."""
     body = _envelope(response) if _ours(case) else None
     if body is None:
@@ -121,7 +121,7 @@ def status_matches_http_code(ctx: Any, response: Response, case: Case) -> bool |
 
 
 @schemathesis.check
-def output_lists_agree(ctx: Any, response: Response, case: Case) -> bool | None:
+def output_lists_agree(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """At most `batch` images; `result` and `low_res_urls` pair up; no more images than unflagged ones."""
     body = _envelope(response) if _ours(case) else None
     output = body.get("output") if body is not None and body.get("status") == "SUCCESS" else None
@@ -133,7 +133,7 @@ def output_lists_agree(ctx: Any, response: Response, case: Case) -> bool | None:
     if isinstance(flags, list):
         clean = sum(1 for flag in flags if flag is False)
         assert len(result) <= clean, f"{len(result)} images returned but only {clean} not flagged NSFW"
-    batch = _requested_batch(case, body)
+    batch = _requested_batch(case, body or {})
     if batch is not None:
         assert len(result) <= batch, f"{len(result)} images returned for batch={batch}"
         if isinstance(flags, list):
@@ -141,7 +141,7 @@ def output_lists_agree(ctx: Any, response: Response, case: Case) -> bool | None:
     return None
 
 
-def _requested_batch(case: Case, body: dict[str, Any]) -> int | None:
+def _requested_batch(case: Case[Any], body: dict[str, Any]) -> int | None:
     # A status answer echoes the original request in `input`; a sync submit has it in the case.
     for source in (decoded_body(case.body), body.get("input")):
         if isinstance(source, dict) and type(source.get("batch")) is int:
@@ -150,7 +150,7 @@ def _requested_batch(case: Case, body: dict[str, Any]) -> int | None:
 
 
 @schemathesis.check
-def output_urls_absolute(ctx: Any, response: Response, case: Case) -> bool | None:
+def output_urls_absolute(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """Every output URL can be fetched as it stands: absolute http(s) with a host."""
     body = _envelope(response) if _ours(case) else None
     output = body.get("output") if body is not None else None
@@ -165,7 +165,7 @@ def output_urls_absolute(ctx: Any, response: Response, case: Case) -> bool | Non
 
 
 @schemathesis.check
-def time_required_shape(ctx: Any, response: Response, case: Case) -> bool | None:
+def time_required_shape(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """`time_required` is `{}` until there is a result, then seconds as non-negative numbers."""
     body = _envelope(response) if _ours(case) else None
     if body is None or "time_required" not in body:
@@ -184,12 +184,12 @@ def time_required_shape(ctx: Any, response: Response, case: Case) -> bool | None
 
 
 # Runs that poll tasks themselves (all at once, at the end) register here; otherwise the check polls inline.
-_TASK_WATCHERS: dict[int, Callable[[Case, Response], None]] = {}
+_TASK_WATCHERS: dict[int, Callable[[Case[Any], Response], None]] = {}
 POLL_SETTINGS = PollSettings()
 
 
 @contextmanager
-def deferred_task_polling(schema: Any, watcher: Callable[[Case, Response], None]) -> Iterator[None]:
+def deferred_task_polling(schema: Any, watcher: Callable[[Case[Any], Response], None]) -> Iterator[None]:
     _TASK_WATCHERS[id(schema)] = watcher
     try:
         yield
@@ -198,7 +198,7 @@ def deferred_task_polling(schema: Any, watcher: Callable[[Case, Response], None]
 
 
 @schemathesis.check
-def queued_task_reaches_terminal_state(ctx: Any, response: Response, case: Case) -> bool | None:
+def queued_task_reaches_terminal_state(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """A queued submit, followed through the contract's link to the status operation, ends SUCCESS or FAILED."""
     if case.operation.path != operation_path(SUBMIT) or response.status_code != 200:
         return None
@@ -225,7 +225,7 @@ _auth_lock = threading.Lock()
 
 
 @schemathesis.check
-def auth_is_enforced(ctx: Any, response: Response, case: Case) -> bool | None:
+def auth_is_enforced(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """Once per operation: the same request without credentials, and with a made-up token, gets 401.
 
     The probe body is always one the contract rejects, so a server that ignores auth still starts no job.
@@ -253,7 +253,7 @@ def auth_is_enforced(ctx: Any, response: Response, case: Case) -> bool | None:
     return None
 
 
-def _probe_curl(probe: Case, headers: dict[str, str], base_url: str) -> str:
+def _probe_curl(probe: Case[Any], headers: dict[str, str], base_url: str) -> str:
     # schemathesis masks every Authorization header; this one is made up, so showing it is safe and useful.
     shown = "'Authorization: [Filtered]'", f"'Authorization: Bearer {MADE_UP_TOKEN}'"
     return probe.as_curl_command(headers=headers, base_url=base_url).replace(*shown)

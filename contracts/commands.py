@@ -9,12 +9,17 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from contracts.schema import STATUS, operation_path
 from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, resolve_target
+
+if TYPE_CHECKING:
+    # Imported lazily at run time: schemathesis is heavy, and `qolaba-mock serve` should start fast.
+    from contracts.runner import RunOptions
+    from contracts.safety import Mode
 
 # Non-loopback defaults: a production run spends little and goes slowly unless told otherwise.
 REMOTE_MAX_SPEND = 3
@@ -75,9 +80,23 @@ def run(args: argparse.Namespace) -> int:
 
 def _contract(target: Target, args: argparse.Namespace) -> int:
     from contracts.report import summary, write_reports
-    from contracts.runner import RunOptions, run_contract
+    from contracts.runner import run_contract
 
-    mode = args.mode or ("full" if target.is_loopback else "safe")
+    options = contract_options(target, args)
+    print(_plan(target, options), file=sys.stderr, flush=True)
+    outcome = run_contract(target, options)
+    print(summary(outcome))
+    if args.report_dir is not None:
+        for path in write_reports(outcome, args.report_dir):
+            print(f"wrote {path}")
+    return outcome.exit_code
+
+
+def contract_options(target: Target, args: argparse.Namespace) -> RunOptions:
+    """The run's settings: what the user asked for, else the safe default for where the target is."""
+    from contracts.runner import RunOptions
+
+    mode: Mode = args.mode or ("full" if target.is_loopback else "safe")
     max_spend = args.max_spend if args.max_spend is not None else (None if target.is_loopback else REMOTE_MAX_SPEND)
     rate_limit = args.rate_limit or (None if target.is_loopback else REMOTE_RATE_LIMIT)
     options = RunOptions(
@@ -90,16 +109,10 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
         poll_interval=args.poll_interval,
         seed=args.seed,
     )
-    print(_plan(target, options), file=sys.stderr, flush=True)
-    outcome = run_contract(target, options)
-    print(summary(outcome))
-    if args.report_dir is not None:
-        for path in write_reports(outcome, args.report_dir):
-            print(f"wrote {path}")
-    return outcome.exit_code
+    return options
 
 
-def _plan(target: Target, options: Any) -> str:
+def _plan(target: Target, options: RunOptions) -> str:
     if options.mode == "safe":
         return f"qolaba-mock contract: {target.base_url}, safe mode: only requests the contract rejects (no GPU job)"
     cap = "no cap" if options.max_spend is None else f"at most {options.max_spend}"

@@ -67,7 +67,7 @@ class Poll:
     waited: float = 0.0
     error: str | None = None
     response: Response | None = field(default=None, repr=False)
-    case: Case | None = field(default=None, repr=False)
+    case: Case[Any] | None = field(default=None, repr=False)
 
     @property
     def reached_terminal_state(self) -> bool:
@@ -83,7 +83,7 @@ class PollSettings:
 
 
 def poll_until_terminal(
-    submit_case: Case,
+    submit_case: Case[Any],
     submit_response: Response,
     settings: PollSettings,
     *,
@@ -120,7 +120,7 @@ def poll_until_terminal(
         sleep(_retry_after(response) or settings.interval)
 
 
-def base_url_of(case: Case, response: Response) -> str:
+def base_url_of(case: Case[Any], response: Response) -> str:
     """Where `case` was sent: its request URL without the operation path (keeps production's `/api/v1/studio`)."""
     url = str(response.request.url).split("?", 1)[0]
     return url.removesuffix(case.formatted_path).rstrip("/")
@@ -128,6 +128,8 @@ def base_url_of(case: Case, response: Response) -> str:
 
 def credentials_of(response: Response) -> dict[str, str]:
     authorization = response.request.headers.get("Authorization")
+    if isinstance(authorization, bytes):
+        authorization = authorization.decode("latin-1")
     return {"Authorization": authorization} if authorization else {}
 
 

@@ -53,12 +53,15 @@ def junit_xml(outcome: RunOutcome) -> bytes:
             for failure in outcome.failures.values():
                 if (failure.operation, failure.check) == (operation, check):
                     node = ET.SubElement(case, "failure", message=failure.title, type=failure.check)
-                    node.text = f"{failure.message}\n\nreproduce: {failure.curl}\n\nresponse: {failure.response_excerpt}"
+                    node.text = (
+                        f"{failure.message}\n\nreproduce: {failure.curl}\n\nresponse: {failure.response_excerpt}"
+                    )
     if outcome.errors:
         suite = ET.SubElement(suites, "testsuite", name="run", tests="1", failures="0", errors="1")
         case = ET.SubElement(suite, "testcase", classname="run", name="could run every phase")
         ET.SubElement(case, "error", message="the run could not check everything").text = "\n".join(outcome.errors)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 _STYLE = """

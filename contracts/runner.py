@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import schemathesis
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 from schemathesis.engine import StopReason, events, from_schema
 
 from contracts import checks
@@ -52,43 +53,46 @@ def run_contract(target: Target, options: RunOptions, *, app: Any = None) -> Run
     """Check `target` against the contract; `app` runs it in-process against an ASGI app instead of a socket."""
     outcome = RunOutcome(base_url=target.base_url, mode=options.mode)
     started = time.monotonic()
-    queued: list[tuple[Case, Response]] = []
-    for guard, modes, phases, max_examples in _passes(options):
-        schema = _schema(target, options, app, modes=modes, phases=phases, max_examples=max_examples)
-        with guarded(schema, guard), checks.deferred_task_polling(schema, lambda c, r: queued.append((c, r))):
+    queued: list[tuple[Case[Any], Response]] = []
+    for run_pass in _passes(options):
+        schema = _schema(target, options, app, run_pass)
+        with guarded(schema, run_pass.guard), checks.deferred_task_polling(schema, lambda c, r: queued.append((c, r))):
             _run_engine(schema, target, outcome)
         checks.forget_run(schema)
-        outcome.valid_requests += guard.spent
-        outcome.refused += guard.refused
+        outcome.valid_requests += run_pass.guard.spent
+        outcome.refused += run_pass.guard.refused
     _poll_queued(queued, target, options, outcome)
     outcome.seconds = time.monotonic() - started
     return outcome
 
 
-def _passes(options: RunOptions) -> list[tuple[SpendGuard, list[GenerationMode], tuple[str, ...], int]]:
-    negative = [GenerationMode.NEGATIVE]
+@dataclass(frozen=True)
+class _Pass:
+    """One engine run: which cases it generates, and the guard that decides which of them are sent."""
+
+    guard: SpendGuard
+    modes: tuple[GenerationMode, ...]
+    phases: tuple[str, ...]
+    max_examples: int
+
+
+def _passes(options: RunOptions) -> list[_Pass]:
+    rejected_only = _Pass(SpendGuard("safe"), (GenerationMode.NEGATIVE,), REJECTED_ONLY_PHASES, options.max_examples)
     if options.mode == "safe":
-        return [(SpendGuard("safe"), negative, REJECTED_ONLY_PHASES, options.max_examples)]
+        return [rejected_only]
     if options.max_spend is None:
-        both = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
-        return [(SpendGuard("full"), both, ALL_PHASES, options.max_examples)]
-    passes = [(SpendGuard("safe"), negative, REJECTED_ONLY_PHASES, options.max_examples)]
-    if options.max_spend >= 1:
-        spend_phases = ("examples", "fuzzing") if options.max_spend > 1 else ("examples",)
-        guard = SpendGuard("full", max_spend=options.max_spend)
-        passes.append((guard, [GenerationMode.POSITIVE], spend_phases, max(options.max_spend - 1, 1)))
-    return passes
+        both = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+        return [_Pass(SpendGuard("full"), both, ALL_PHASES, options.max_examples)]
+    if options.max_spend == 0:
+        return [rejected_only]
+    # The documented example spends one job; positive fuzzing spends the rest, one case per example.
+    spend_phases = ("examples", "fuzzing") if options.max_spend > 1 else ("examples",)
+    spend_guard = SpendGuard("full", max_spend=options.max_spend)
+    spend = _Pass(spend_guard, (GenerationMode.POSITIVE,), spend_phases, max(options.max_spend - 1, 1))
+    return [rejected_only, spend]
 
 
-def _schema(
-    target: Target,
-    options: RunOptions,
-    app: Any,
-    *,
-    modes: list[GenerationMode],
-    phases: tuple[str, ...],
-    max_examples: int,
-) -> Any:
+def _schema(target: Target, options: RunOptions, app: Any, run_pass: _Pass) -> Any:
     schema = schemathesis.openapi.from_dict(load_schema())
     if app is not None:
         schema.app = app
@@ -103,9 +107,13 @@ def _schema(
     schema.config.seed = options.seed
     # No shrinking: a shrink re-sends, which would spend again; no database: nothing written to disk.
     schema.config.generation.update(
-        modes=modes, max_examples=max_examples, deterministic=True, database="none", no_shrink=True
+        modes=list(run_pass.modes),
+        max_examples=run_pass.max_examples,
+        deterministic=True,
+        database="none",
+        no_shrink=True,
     )
-    schema.config.phases.update(phases=list(phases))
+    schema.config.phases.update(phases=list(run_pass.phases))
     return schema
 
 
@@ -155,7 +163,7 @@ def _record(recorder: Any, target: Target, outcome: RunOutcome, *, phase: str) -
                 )
 
 
-def _failure(case: Case, check: str, failure: Any, response: Any, target: Target, *, phase: str) -> FailureRecord:
+def _failure(case: Case[Any], check: str, failure: Any, response: Any, target: Target, *, phase: str) -> FailureRecord:
     excerpt = ""
     if response is not None:
         excerpt = response.content[:400].decode("utf-8", "replace") if response.content else ""
@@ -171,14 +179,16 @@ def _failure(case: Case, check: str, failure: Any, response: Any, target: Target
     )
 
 
-def curl_line(case: Case, target: Target) -> str:
+def curl_line(case: Case[Any], target: Target) -> str:
     """A pasteable curl for `case` against the real base URL; the token is left to the shell as $TOKEN."""
     command = case.as_curl_command(headers={"Authorization": "x"}, base_url=target.base_url)
     command = command.replace("'Authorization: [Filtered]'", f'"Authorization: Bearer {TOKEN_PLACEHOLDER}"')
     return target.redact(command)
 
 
-def _poll_queued(queued: list[tuple[Case, Response]], target: Target, options: RunOptions, out: RunOutcome) -> None:
+def _poll_queued(
+    queued: list[tuple[Case[Any], Response]], target: Target, options: RunOptions, out: RunOutcome
+) -> None:
     settings = PollSettings(deadline=options.task_timeout, interval=options.poll_interval)
     with ThreadPoolExecutor(max_workers=8) as pool:
         polls = list(pool.map(lambda item: (item[0], poll_until_terminal(item[0], item[1], settings)), queued))
@@ -190,14 +200,16 @@ def _poll_queued(queued: list[tuple[Case, Response]], target: Target, options: R
         if not finished:
             message = checks.describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
             failure = type("Unfinished", (), {"title": "Queued task never finished", "message": message})()
-            out.add_failure(_failure(submit_case, "queued_task_reaches_terminal_state", failure, None, target, phase="poll"))
+            out.add_failure(
+                _failure(submit_case, "queued_task_reaches_terminal_state", failure, None, target, phase="poll")
+            )
         _check_final_answer(poll, target, out)
 
 
 def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> None:
     if poll.case is None or poll.response is None:
         return
-    builtin = {check.__name__: check for check in schemathesis.checks.CHECKS.get_all() if callable(check)}
+    builtin: dict[str, Any] = {check.__name__: check for check in schemathesis.checks.CHECKS.get_all()}
     names = [*TERMINAL_ANSWER_CHECKS, *(check.__name__ for check in checks.CONTRACT_CHECKS)]
     for name in names:
         check = builtin.get(name) or getattr(checks, name, None)
@@ -206,8 +218,7 @@ def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> None:
         try:
             poll.case.validate_response(poll.response, checks=[check])
             out.tally(poll.case.operation.label, name, failed=False)
-        except AssertionError as error:
+        except (AssertionError, FailureGroup) as error:
             out.tally(poll.case.operation.label, name, failed=True)
-            for failure in getattr(error, "exceptions", None) or [error]:
+            for failure in error.exceptions if isinstance(error, FailureGroup) else [error]:
                 out.add_failure(_failure(poll.case, name, failure, poll.response, target, phase="poll"))
-

@@ -1,8 +1,9 @@
 """Which requests may start a GPU job, and the guard that keeps a contract run from sending them.
 
 A submit whose body the contract accepts starts real (billed) work in production. `safe` runs send
-no request the contract accepts, for any operation; `full` runs send at most `max_spend`, each forced to `celery: true` so nothing holds a
-generation open on a connection that times out. The guard sits in schemathesis's `filter_case`
+no request the contract accepts, for any operation; `full` runs send at most `max_spend` valid
+submits, each forced to `celery: true` so nothing holds a generation open on a connection that
+times out. The guard sits in schemathesis's `filter_case`
 (drops a case before it is sent) and `before_call` (the last point before the wire), both
 registered globally but acting only on schemas a run has put under guard.
 """
@@ -67,13 +68,13 @@ def poisoned(body: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in body.items() if name != required}
 
 
-def contract_accepts(case: Case) -> bool:
+def contract_accepts(case: Case[Any]) -> bool:
     """True when the contract says the server must accept this case (a submit that does starts a GPU job)."""
     operation_id = _operation_ids().get(case.operation.path)
     return operation_id is not None and is_valid_request(operation_id, case.body)
 
 
-def starts_a_job(case: Case) -> bool:
+def starts_a_job(case: Case[Any]) -> bool:
     return case.operation.path == operation_path(SUBMIT) and contract_accepts(case)
 
 
@@ -92,7 +93,7 @@ class SpendGuard:
     refused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def admits(self, case: Case) -> bool:
+    def admits(self, case: Case[Any]) -> bool:
         """Whether a generated case may be sent; safe runs drop every case the contract would accept."""
         if self.mode == "safe" and contract_accepts(case):
             with self._lock:
@@ -100,7 +101,7 @@ class SpendGuard:
             return False
         return True
 
-    def before_send(self, case: Case) -> None:
+    def before_send(self, case: Case[Any]) -> None:
         if self.mode == "safe" and contract_accepts(case):
             raise SpendRefused("safe mode: refusing to send a request the contract would accept")
         if not starts_a_job(case):
@@ -112,7 +113,7 @@ class SpendGuard:
             self.spent += 1
 
 
-def _force_queued(case: Case) -> None:
+def _force_queued(case: Case[Any]) -> None:
     # Only valid bodies get here, so setting celery keeps them valid.
     body = decoded_body(case.body)
     if isinstance(body, dict) and body.get(CELERY) is not True:
@@ -132,18 +133,18 @@ def guarded(schema: Any, guard: SpendGuard) -> Iterator[SpendGuard]:
         _GUARDS.pop(id(schema), None)
 
 
-def _guard_for(case: Case) -> SpendGuard | None:
+def _guard_for(case: Case[Any]) -> SpendGuard | None:
     return _GUARDS.get(id(case.operation.schema))
 
 
 @schemathesis.hook
-def filter_case(context: Any, case: Case) -> bool:
+def filter_case(context: Any, case: Case[Any]) -> bool:
     guard = _guard_for(case)
     return guard is None or guard.admits(case)
 
 
 @schemathesis.hook
-def before_call(context: Any, case: Case, kwargs: dict[str, Any]) -> None:
+def before_call(context: Any, case: Case[Any], kwargs: dict[str, Any]) -> None:
     guard = _guard_for(case)
     if guard is not None:
         guard.before_send(case)

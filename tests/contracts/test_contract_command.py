@@ -1,0 +1,171 @@
+"""`qolaba-mock contract`: zero failures against the fake, safe by default, no token anywhere, clear exits."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contracts import SUBMIT
+from contracts.commands import REMOTE_MAX_SPEND, REMOTE_RATE_LIMIT, contract_options
+from contracts.runner import RunOptions, run_contract
+from contracts.safety import is_valid_request
+from contracts.target import Target, resolve_target
+from mockserver import Config, create_app
+from mockserver.cli import main
+from mockserver.server import LiveServer
+
+# Distinctive, so a grep for it in every artifact means something.
+SECRET = "sk-qolaba-contract-7f3a9c1e5b"
+FAST = ["--max-examples", "5", "--poll-interval", "0.01"]
+
+
+@pytest.fixture
+def fake() -> Iterator[LiveServer]:
+    with LiveServer(Config(seed=11, tokens=frozenset({SECRET}))) as server:
+        yield server
+
+
+@pytest.fixture
+def token_env(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("QOLABA_TEST_KEY", SECRET)
+    return "QOLABA_TEST_KEY"
+
+
+def contract(url: str, token_env: str, *extra: str) -> list[str]:
+    return ["contract", "--base-url", url, "--token-env", token_env, *FAST, *extra]
+
+
+def submits_in_journal(server: LiveServer) -> list[object]:
+    journal = server.app.state.backend.namespaces.get().journal
+    return [entry.request_body for entry in journal.calls_to("/getImagetoImage")]
+
+
+@pytest.mark.parametrize("mode", ["safe", "full"])
+def test_the_fake_in_process_keeps_the_contract_in_both_modes(mode: str) -> None:
+    app = create_app(Config(seed=3, tokens=frozenset({SECRET})))
+    outcome = run_contract(
+        Target("http://testserver", SECRET), RunOptions(mode=mode, max_examples=10, max_spend=None), app=app
+    )
+    assert outcome.exit_code == 0, list(outcome.failures.values()) + outcome.errors  # type: ignore[operator]
+    assert outcome.requests > 100
+    assert (outcome.valid_requests > 0) is (mode == "full")
+
+
+def test_a_live_fake_passes_every_check_and_the_summary_names_each_custom_one(
+    fake: LiveServer, token_env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(contract(fake.url, token_env, "--report-dir", str(tmp_path))) == 0
+    out = capsys.readouterr().out
+    for check in (
+        "envelope_shape",
+        "status_matches_http_code",
+        "output_lists_agree",
+        "output_urls_absolute",
+        "time_required_shape",
+        "queued_task_reaches_terminal_state",
+        "auth_is_enforced",
+        "response_schema_conformance",
+        "negative_data_rejection",
+    ):
+        assert check in out
+    assert "conforms: 0 distinct failures" in out
+    junit = ET.parse(tmp_path / "junit.xml").getroot()
+    assert junit.tag == "testsuites" and not junit.findall(".//failure")
+    assert {suite.get("name") for suite in junit} == {"POST /getImagetoImage", "POST /getImage"}
+
+
+def test_a_safe_run_sends_no_request_the_contract_accepts(fake: LiveServer, token_env: str) -> None:
+    assert main(contract(fake.url, token_env, "--mode", "safe")) == 0
+    bodies = submits_in_journal(fake)
+    assert len(bodies) > 50
+    assert not any(is_valid_request(SUBMIT, body) for body in bodies)
+    assert fake.app.state.backend.namespaces.get().tasks.describe() == []  # no job was ever started
+
+
+def test_a_capped_full_run_starts_at_most_max_spend_jobs_all_queued(fake: LiveServer, token_env: str) -> None:
+    assert main(contract(fake.url, token_env, "--mode", "full", "--max-spend", "2")) == 0
+    valid = [body for body in submits_in_journal(fake) if is_valid_request(SUBMIT, body)]
+    assert 1 <= len(valid) <= 2
+    assert all(body["celery"] is True for body in valid)  # type: ignore[index]
+
+
+def test_the_token_appears_in_no_output_and_no_report(
+    token_env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Auth not enforced, so there are failures (with curl lines and response excerpts) to write out.
+    with LiveServer(Config(seed=11)) as open_door:
+        assert main(contract(open_door.url, token_env, "--report-dir", str(tmp_path))) == 1
+        journal_text = repr([entry.as_dict() for entry in open_door.app.state.backend.namespaces.get().journal])
+    captured = capsys.readouterr()
+    artifacts = [captured.out, captured.err, journal_text] + [p.read_text() for p in tmp_path.iterdir()]
+    assert "auth_is_enforced" in captured.out and 'Bearer $TOKEN"' in captured.out
+    assert all(SECRET not in text for text in artifacts)
+
+
+def test_a_remote_host_defaults_to_safe_with_a_small_cap_and_a_rate_limit() -> None:
+    remote = resolve_target("https://api.example.com/v1", "KEY", {"KEY": SECRET})
+    options = contract_options(remote, _args())
+    assert (options.mode, options.max_spend, options.rate_limit) == ("safe", REMOTE_MAX_SPEND, REMOTE_RATE_LIMIT)
+    full = contract_options(remote, _args(mode="full"))
+    assert (full.mode, full.max_spend) == ("full", REMOTE_MAX_SPEND)
+
+
+def test_loopback_defaults_to_full_without_a_cap() -> None:
+    for url in ("http://127.0.0.1:8000", "http://localhost:9", "http://[::1]:8000"):
+        options = contract_options(resolve_target(url, "KEY", {"KEY": SECRET}), _args())
+        assert (options.mode, options.max_spend, options.rate_limit) == ("full", None, None)
+
+
+def _args(**overrides: object) -> argparse.Namespace:
+    values: dict[str, object] = {
+        "mode": None,
+        "max_examples": 20,
+        "max_spend": None,
+        "rate_limit": None,
+        "request_timeout": 30.0,
+        "task_timeout": 300.0,
+        "poll_interval": 2.0,
+        "seed": 0,
+    }
+    values.update(overrides)
+    return argparse.Namespace(**values)
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["contract", "--base-url", "http://127.0.0.1:9", "--token-env", "QOLABA_UNSET_X"],
+            "QOLABA_UNSET_X is not set",
+        ),
+        (["contract", "--base-url", "ftp://x", "--token-env", "QOLABA_TEST_KEY"], "absolute http:// or https://"),
+        (["contract", "--base-url", "http://[", "--token-env", "QOLABA_TEST_KEY"], "is not a URL"),
+        (["contract", "--base-url", "http://x", "--max-examples", "0"], "not a positive integer"),
+        (["contract", "--base-url", "http://x", "--rate-limit", "fast"], "not a rate such as 2/s"),
+        (["contract", "--base-url", "http://x", "--mode", "yolo"], "invalid choice: 'yolo'"),
+        (["probe"], "the following arguments are required: --base-url"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], message: str, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and SECRET not in err
+
+
+def test_an_unreachable_base_url_is_exit_2_not_a_traceback(token_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["contract", "--base-url", closed_port_url(), "--token-env", token_env]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qolaba-mock: error: cannot reach http://127.0.0.1:") and err.count("\n") == 1
