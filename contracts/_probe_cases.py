@@ -68,9 +68,8 @@ def submit_path() -> str:
 def base_body() -> dict[str, Any]:
     """A body the contract accepts: the contract's request example, completed from the rules, queued."""
     example = _example()
-    body = {rule.name: _value_for(rule, example) for rule in field_rules(SUBMIT) if rule.required}
-    body.update(example)
-    body.update(QUEUED)
+    missing = {rule.name: _made_up(rule) for rule in field_rules(SUBMIT) if rule.required and rule.name not in example}
+    body = {**missing, **example, **QUEUED}
     if not _request_validator().is_valid(body):
         raise ProbeError(f"the contract's example request does not pass its own schema: {body}")
     return body
@@ -87,7 +86,7 @@ def probe_cases() -> tuple[ProbeCase, ...]:
     cases = tuple(
         ProbeCase(rule.name, kind, value, expected, source, _poison_for(rule.name))
         for rule in field_rules(SUBMIT)
-        for kind, value, expected, source in _rows(rule, base[rule.name] if rule.name in base else None)
+        for kind, value, expected, source in _rows(rule, base.get(rule.name))
     )
     for case in cases:
         if _field_accepts(case.field, case.value) != (case.expected == "accept"):
@@ -108,7 +107,7 @@ def _rows(rule: FieldRule, base_value: Any) -> list[tuple[str, Any, Expectation,
     ]
     step = 1 if rule.type == "integer" else _number_step(rule)
     for keyword, bound, inward in _bounds(rule):
-        bound = _exact(bound)
+        # On an inclusive bound: accept, one step outside: reject. On an exclusive one: reject, one step inside: accept.
         if keyword.startswith("exclusive"):
             rows += [
                 (keyword, bound, "reject", rule.source),
@@ -150,16 +149,15 @@ def _number_step(rule: FieldRule) -> float:
     return NUMBER_STEP
 
 
-def _exact(value: float) -> int | float:
-    # Bounds read from YAML may be ints; keep whole numbers whole and round away float noise (1 - 0.01).
-    rounded = round(value, 10)
-    return int(rounded) if float(rounded).is_integer() and isinstance(value, int) else rounded
+def _exact(value: float) -> float:
+    # Rounds away float noise (1 - 0.01 is 0.9900000000000001 on its own); an int bound from the YAML stays an int.
+    return round(value, 10)
 
 
 def _wrong_type(rule: FieldRule, base_value: Any) -> Any:
     # The spellings PRODUCT.md names: "512" is not a number, 0 is not a boolean, a number is not a string.
     if rule.type in ("integer", "number"):
-        return str(base_value if base_value is not None else _value_for(rule, {}))
+        return str(base_value if base_value is not None else _made_up(rule))
     if rule.type == "boolean":
         return int(bool(base_value))
     return 0
@@ -194,18 +192,14 @@ def _poison_for(field: str) -> str:
     raise ProbeError(f"the contract has no second required field to remove while probing {field}")
 
 
-def _value_for(rule: FieldRule, example: dict[str, Any]) -> Any:
-    if rule.name in example:
-        return example[rule.name]
+def _made_up(rule: FieldRule) -> Any:
+    # Only for what the contract's example leaves out; base_body() checks the result against the schema.
     if rule.has_default:
         return rule.default
     if rule.enum:
         return rule.enum[0]
-    low = rule.minimum if rule.minimum is not None else rule.exclusive_minimum
-    if rule.type == "integer":
-        return int(low) + (rule.exclusive_minimum is not None) if low is not None else 1
-    if rule.type == "number":
-        return rule.maximum if rule.maximum is not None else (low or 0) + 1
+    if rule.type in ("integer", "number"):
+        return next((b for b in (rule.maximum, rule.minimum) if b is not None), 1)
     if rule.type == "boolean":
         return False
     if rule.pattern is None:

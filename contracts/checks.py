@@ -10,17 +10,23 @@ sentence a user can act on.
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import schemathesis
 
-from contracts.lifecycle import PollSettings, base_url_of, credentials_of, poll_until_terminal
-from contracts.safety import decoded_body, is_valid_request, poisoned
-from contracts.schema import STATUS, SUBMIT, component, operation_path
+from contracts._answers import envelope_of, is_contract_operation
+from contracts.followup_checks import (
+    auth_is_enforced,
+    deferred_task_polling,
+    describe_unfinished,
+    forget_run,
+    queued_task_reaches_terminal_state,
+    validation_lists_every_broken_field,
+)
+from contracts.safety import decoded_body
+from contracts.schema import component
 
 if TYPE_CHECKING:
     from schemathesis import Case
@@ -29,7 +35,6 @@ if TYPE_CHECKING:
 ENVELOPES = ("SuccessEnvelope", "QueuedEnvelope", "PendingStatusEnvelope", "FailedEnvelope")
 OUTPUT_LISTS = ("result", "low_res_urls")
 NSFW_FLAGS = "Has_NSFW_Content"
-MADE_UP_TOKEN = "qolaba-mock-made-up-token"  # a deliberately wrong credential
 
 _PY_TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda value: isinstance(value, dict),
@@ -68,24 +73,12 @@ def envelope_statuses() -> frozenset[str]:
     return frozenset(component(name)["properties"]["status"]["const"] for name in ENVELOPES)
 
 
-def _ours(case: Case[Any]) -> bool:
-    return case.operation.path in {operation_path(SUBMIT), operation_path(STATUS)}
-
-
-def _envelope(response: Response) -> dict[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
 @schemathesis.check
 def envelope_shape(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """Every answer, whatever its status code, is the envelope: exactly its keys, each of a documented type."""
-    if not _ours(case):
+    if not is_contract_operation(case):
         return None
-    body = _envelope(response)
+    body = envelope_of(response)
     assert body is not None, f"HTTP {response.status_code} answer is not a JSON envelope object"
     expected = envelope_key_types()
     missing, extra = sorted(set(expected) - set(body)), sorted(set(body) - set(expected))
@@ -104,7 +97,7 @@ def _has_type(value: Any, types: frozenset[str]) -> bool:
 @schemathesis.check
 def status_matches_http_code(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """`status` is a documented value; errors carry FAILED and an `error`; SUCCESS/PENDING only with 200."""
-    body = _envelope(response) if _ours(case) else None
+    body = envelope_of(response) if is_contract_operation(case) else None
     if body is None:
         return None
     status, error = body.get("status"), body.get("error")
@@ -123,7 +116,7 @@ def status_matches_http_code(ctx: Any, response: Response, case: Case[Any]) -> b
 @schemathesis.check
 def output_lists_agree(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """At most `batch` images; `result` and `low_res_urls` pair up; no more images than unflagged ones."""
-    body = _envelope(response) if _ours(case) else None
+    body = envelope_of(response) if is_contract_operation(case) else None
     output = body.get("output") if body is not None and body.get("status") == "SUCCESS" else None
     if not isinstance(output, dict) or not all(isinstance(output.get(key), list) for key in OUTPUT_LISTS):
         return None
@@ -152,7 +145,7 @@ def _requested_batch(case: Case[Any], body: dict[str, Any]) -> int | None:
 @schemathesis.check
 def output_urls_absolute(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """Every output URL can be fetched as it stands: absolute http(s) with a host."""
-    body = _envelope(response) if _ours(case) else None
+    body = envelope_of(response) if is_contract_operation(case) else None
     output = body.get("output") if body is not None else None
     if not isinstance(output, dict):
         return None
@@ -167,7 +160,7 @@ def output_urls_absolute(ctx: Any, response: Response, case: Case[Any]) -> bool 
 @schemathesis.check
 def time_required_shape(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """`time_required` is `{}` until there is a result, then seconds as non-negative numbers."""
-    body = _envelope(response) if _ours(case) else None
+    body = envelope_of(response) if is_contract_operation(case) else None
     if body is None or "time_required" not in body:
         return None
     timing = body["time_required"]
@@ -183,91 +176,20 @@ def time_required_shape(ctx: Any, response: Response, case: Case[Any]) -> bool |
     return None
 
 
-# Runs that poll tasks themselves (all at once, at the end) register here; otherwise the check polls inline.
-_TASK_WATCHERS: dict[int, Callable[[Case[Any], Response], None]] = {}
-POLL_SETTINGS = PollSettings()
-
-
-@contextmanager
-def deferred_task_polling(schema: Any, watcher: Callable[[Case[Any], Response], None]) -> Iterator[None]:
-    _TASK_WATCHERS[id(schema)] = watcher
-    try:
-        yield
-    finally:
-        _TASK_WATCHERS.pop(id(schema), None)
-
-
-@schemathesis.check
-def queued_task_reaches_terminal_state(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
-    """A queued submit, followed through the contract's link to the status operation, ends SUCCESS or FAILED."""
-    if case.operation.path != operation_path(SUBMIT) or response.status_code != 200:
-        return None
-    body = _envelope(response)
-    if body is None or body.get("status") != "PENDING" or not isinstance(body.get("task_id"), str):
-        return None
-    watcher = _TASK_WATCHERS.get(id(case.operation.schema))
-    if watcher is not None:
-        watcher(case, response)
-        return None
-    poll = poll_until_terminal(case, response, POLL_SETTINGS)
-    assert poll.reached_terminal_state, describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
-    return None
-
-
-def describe_unfinished(task_id: str, status: str | None, waited: float, error: str | None) -> str:
-    if error is not None:
-        return f"polling task {task_id} failed: {error}"
-    return f"task {task_id} still {status or 'unreadable'} after {waited:.1f} s of polling"
-
-
-_auth_probed: set[tuple[int, str]] = set()
-_auth_lock = threading.Lock()
-
-
-@schemathesis.check
-def auth_is_enforced(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
-    """Once per operation: the same request without credentials, and with a made-up token, gets 401.
-
-    The probe body is always one the contract rejects, so a server that ignores auth still starts no job.
-    """
-    if not _ours(case) or response.status_code == 401 or not credentials_of(response):
-        return None
-    key = (id(case.operation.schema), case.operation.label)
-    with _auth_lock:
-        if key in _auth_probed:
-            return None
-        _auth_probed.add(key)
-    body = decoded_body(case.body)
-    if body is None:
-        body = {}  # the contract rejects an empty object too, and it reads better than `null` in a curl line
-    if case.operation.path == operation_path(SUBMIT) and is_valid_request(SUBMIT, body) and isinstance(body, dict):
-        body = poisoned(body)
-    base_url = base_url_of(case, response)
-    for label, headers in (("no Authorization header", {}), ("a made-up token", _bearer(MADE_UP_TOKEN))):
-        probe = case.operation.Case(body=body, media_type="application/json")
-        answer = probe.call(base_url=base_url, headers=headers)
-        assert answer.status_code == 401, (
-            f"a request with {label} got HTTP {answer.status_code}, expected 401; "
-            f"reproduce with: {_probe_curl(probe, headers, base_url)}"
-        )
-    return None
-
-
-def _probe_curl(probe: Case[Any], headers: dict[str, str], base_url: str) -> str:
-    # schemathesis masks every Authorization header; this one is made up, so showing it is safe and useful.
-    shown = "'Authorization: [Filtered]'", f"'Authorization: Bearer {MADE_UP_TOKEN}'"
-    return probe.as_curl_command(headers=headers, base_url=base_url).replace(*shown)
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def forget_run(schema: Any) -> None:
-    """Drop per-run memory (which operations had their auth probed) once a run over `schema` ends."""
-    with _auth_lock:
-        _auth_probed.difference_update({key for key in _auth_probed if key[0] == id(schema)})
-
+__all__ = [
+    "CONTRACT_CHECKS",
+    "auth_is_enforced",
+    "deferred_task_polling",
+    "describe_unfinished",
+    "envelope_shape",
+    "forget_run",
+    "output_lists_agree",
+    "output_urls_absolute",
+    "queued_task_reaches_terminal_state",
+    "status_matches_http_code",
+    "time_required_shape",
+    "validation_lists_every_broken_field",
+]
 
 CONTRACT_CHECKS = (
     envelope_shape,
@@ -275,6 +197,7 @@ CONTRACT_CHECKS = (
     output_lists_agree,
     output_urls_absolute,
     time_required_shape,
+    validation_lists_every_broken_field,
     queued_task_reaches_terminal_state,
     auth_is_enforced,
 )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import httpx
@@ -41,8 +41,8 @@ class ProbeRow:
     """One probe: what was sent for `field`, what the contract expects, what the API answered.
 
     `value` is the JSON value sent, or `ABSENT` when the field was left out. `poison` is the other
-    required field left out of the same request; `named` the fields the API's 422 listed.
-    `note` explains an `error` observation.
+    required field left out of the same request, `named` the fields the API's rejection listed,
+    `note` what else went wrong (an `error` observation, or a status code other than 422).
     """
 
     field: str
@@ -56,26 +56,23 @@ class ProbeRow:
     poison: str = ""
     named: tuple[str, ...] = ()
     note: str = ""
-
-    @property
-    def accepted_poison(self) -> bool:
-        # A 2xx answers a request the contract forbids whatever the value under test: the worst drift.
-        return self.observed_status is not None and 200 <= self.observed_status < 300
+    # The API answered a request the contract forbids whatever the value under test (no required `poison`) as a
+    # success: the worst drift, since a job may have started.
+    poison_accepted: bool = False
 
     @property
     def drifted(self) -> bool:
-        return self.accepted_poison or self.observed != self.expected
+        return self.poison_accepted or self.observed != self.expected or bool(self.note)
 
     @property
     def verdict(self) -> str:
-        if self.accepted_poison:
+        if self.poison_accepted:
             return f"DRIFT: accepted a request with a missing required field ({self.poison})"
-        if self.observed == "error":
-            return f"DRIFT: {self.note}"
-        if self.observed != self.expected:
+        found = [self.note] if self.note else []
+        if self.observed not in ("error", self.expected):
             did = "accepted" if self.observed == "accept" else "rejected"
-            return f"DRIFT: {did} a value the contract {self.expected}s"
-        return "ok"
+            found.insert(0, f"{did} a value the contract {self.expected}s")
+        return "DRIFT: " + "; ".join(found) if found else "ok"
 
     def to_json(self) -> dict[str, Any]:
         absent = self.value is ABSENT
@@ -98,11 +95,12 @@ class ProbeRow:
 
 @dataclass(frozen=True)
 class ProbeReport:
-    """Every row of one probe run. `stopped` says why the run ended early (rows after it were not sent)."""
+    """Every row of one probe run. `stopped` says why the run ended before all `planned` probes were sent."""
 
     base_url: str
     rows: tuple[ProbeRow, ...]
     stopped: str | None = None
+    planned: int = 0
 
     @property
     def drifted(self) -> bool:
@@ -112,10 +110,13 @@ class ProbeReport:
         header = ("field", "rule", "value", "expected", "observed", "verdict")
         lines = [header, *(_cells(row) for row in self.rows)]
         widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-        text = [
-            "  ".join([*(cell.ljust(w) for cell, w in zip(line, widths, strict=False)), line[-1]]) for line in lines
-        ]
-        return "\n".join([*text, "", self._summary()])
+        text = ["  ".join([*map(str.ljust, line[:-1], widths), line[-1]]) for line in lines]
+        poisons = ", ".join(dict.fromkeys(row.poison for row in self.rows))
+        legend = (
+            f"Each request also leaves out a required field ({poisons}) so that none can start a job;"
+            ' "accept" means the rejection named only that field.'
+        )
+        return "\n".join([*text, "", legend, self._summary()])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,14 +125,16 @@ class ProbeReport:
             "rows": [row.to_json() for row in self.rows],
             "drifted_rows": sum(row.drifted for row in self.rows),
             "stopped": self.stopped,
+            "planned": self.planned,
         }
 
     def _summary(self) -> str:
         drifted = sum(row.drifted for row in self.rows)
-        stopped = f"; stopped early: {self.stopped}" if self.stopped else ""
-        if not drifted:
-            return f"{len(self.rows)} probes against {self.base_url}: every documented bound holds{stopped}"
-        return f"{len(self.rows)} probes against {self.base_url}: {drifted} drifted from the contract{stopped}"
+        verdict = f"{drifted} drifted from the contract" if drifted else "every documented bound holds"
+        summary = f"{len(self.rows)} probes against {self.base_url}: {verdict}"
+        return (
+            f"{summary}; stopped after {len(self.rows)} of {self.planned}: {self.stopped}" if self.stopped else summary
+        )
 
 
 def run_probe(
@@ -143,7 +146,7 @@ def run_probe(
 ) -> ProbeReport:
     """Send the matrix to `target` in order, `min_interval` seconds apart, and compare with the contract.
 
-    Stops early (the rest reported as not sent) when a poisoned request is accepted, since the
+    Stops early (`stopped` says why) when a poisoned request is accepted, since the
     poison then no longer guarantees that no job starts, and when the target refuses the token or
     stops answering, since nothing more can be learned.
 
@@ -160,8 +163,7 @@ def run_probe(
     ) as client:
         for case in probe_cases():
             if stopped is not None:
-                rows.append(_row(case, None, None, "error", note=f"not sent: {stopped}"))
-                continue
+                break
             body = case.body(base)
             if contract_accepts(body):  # the last guard before the wire; the poison makes this unreachable
                 raise ProbeError(f"refusing to send a request the contract accepts: {body}")
@@ -176,7 +178,7 @@ def run_probe(
                 row = _observe(case, response, target)
             rows.append(row)
             stopped = _stop_reason(row)
-    return ProbeReport(base_url=target.redact(target.base_url), rows=tuple(rows), stopped=stopped)
+    return ProbeReport(target.redact(target.base_url), tuple(rows), stopped=stopped, planned=len(probe_cases()))
 
 
 def _observe(case: ProbeCase, response: httpx.Response, target: Target) -> ProbeRow:
@@ -187,17 +189,20 @@ def _observe(case: ProbeCase, response: httpx.Response, target: Target) -> Probe
     error = body.get("error") if isinstance(body, dict) else None
     error = target.redact(error) if isinstance(error, str) else None
     status = response.status_code
-    if 200 <= status < 300:
-        return _row(case, status, error, "accept")
     named = tuple(target.redact(name) for name in _named_fields(body))
-    if status != 422:
-        return _row(case, status, error, "error", named=named, note=f"HTTP {status} where the contract says 422")
+    wrong_code = f"HTTP {status} where the contract says 422" if status != 422 else ""
+    if not named:
+        # No list of broken rules: a success (no `error`, not FAILED) means the API took the poisoned request.
+        failed = isinstance(body, dict) and (body.get("status") == "FAILED" or error is not None)
+        if 200 <= status < 300 and not failed:
+            return _row(case, status, error, "accept", poison_accepted=True)
+        return _row(case, status, error, "error", note=wrong_code or "the 422 named no field")
     if case.field in named:
-        return _row(case, status, error, "reject", named=named)
+        return _row(case, status, error, "reject", named=named, note=wrong_code)
     if case.poison in named:
-        return _row(case, status, error, "accept", named=named)
-    note = f"the 422 named neither {case.field} nor the removed field {case.poison}"
-    return _row(case, status, error, "error", named=named, note=note)
+        return _row(case, status, error, "accept", named=named, note=wrong_code)
+    note = f"the answer named neither {case.field} nor the removed field {case.poison}"
+    return _row(case, status, error, "error", named=named, note="; ".join(filter(None, (note, wrong_code))))
 
 
 def _named_fields(body: Any) -> list[str]:
@@ -218,32 +223,12 @@ def _named_fields(body: Any) -> list[str]:
     return []
 
 
-def _row(
-    case: ProbeCase,
-    status: int | None,
-    error: str | None,
-    observed: Observation,
-    *,
-    named: tuple[str, ...] = (),
-    note: str = "",
-) -> ProbeRow:
-    return ProbeRow(
-        field=case.field,
-        rule=case.rule,
-        value=case.value,
-        expected=case.expected,
-        observed_status=status,
-        observed_error=error,
-        observed=observed,
-        source=case.source,
-        poison=case.poison,
-        named=named,
-        note=note,
-    )
+def _row(case: ProbeCase, status: int | None, error: str | None, observed: Observation, **details: Any) -> ProbeRow:
+    return ProbeRow(**asdict(case), observed_status=status, observed_error=error, observed=observed, **details)
 
 
 def _stop_reason(row: ProbeRow) -> str | None:
-    if row.accepted_poison:
+    if row.poison_accepted:
         return "the API accepted a request with a required field missing, so further probes might start jobs"
     if row.observed_status == 401:
         return "the API refused the token (401)"

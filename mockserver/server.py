@@ -5,10 +5,15 @@ from __future__ import annotations
 import socket
 import threading
 from types import TracebackType
+from typing import TYPE_CHECKING, cast
 
 from mockserver.app import create_app
 from mockserver.clock import Clock
 from mockserver.config import Config
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.types import ASGIApp
 
 
 class LiveServer:
@@ -19,12 +24,22 @@ class LiveServer:
             requests.post(server.url + "/getImage", json={"id": "x"}, headers=...)
     """
 
-    def __init__(self, config: Config | None = None, *, clock: Clock | None = None, port: int = 0) -> None:
-        """Binds `config.host` at once (port 0: a free one), so `url` is known before `start()`."""
+    def __init__(
+        self, config: Config | None = None, *, clock: Clock | None = None, port: int = 0, app: ASGIApp | None = None
+    ) -> None:
+        """Binds `config.host` at once (port 0: a free one), so `url` is known before `start()`.
+
+        `app` serves that ASGI app (e.g. a wrapper around the fake) instead of `create_app(config, clock=clock)`;
+        `config` then only names the host. QolabaMock reads `app.state.backend`, so a wrapper should expose the
+        wrapped fake's `state`.
+        """
         import uvicorn
 
+        if app is not None and clock is not None:
+            raise TypeError("LiveServer(clock=...) sets the clock of the app built from config; build app= with it")
         self.config = config or Config()
-        self.app = create_app(self.config, clock=clock)
+        # The app being served. Typed as the fake for QolabaMock, which needs only `.state` and ASGI from it.
+        self.app = create_app(self.config, clock=clock) if app is None else cast("Starlette", app)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind((self.config.host, port))
         host, port = self._socket.getsockname()[:2]

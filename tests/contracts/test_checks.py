@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
 from schemathesis.core.failures import FailureGroup
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from contracts import STATUS, SUBMIT, checks, load_schema
+from contracts import STATUS, SUBMIT, checks, field_rules, followup_checks, load_schema
 from contracts.lifecycle import PollSettings
 from mockserver import Config, create_app
 from tests.conftest import AUTH, TOKEN, valid_body
@@ -40,20 +45,18 @@ def envelope(**overrides: Any) -> dict[str, Any]:
 def judge(
     check: Any, payload: Any, *, status: int = 200, operation: str = SUBMIT, sent: Any = None, raw: bytes | None = None
 ) -> list[str]:
-    """Run one check on a crafted answer; the failure messages, or [] when it passes."""
+    """Run one check on a crafted answer (given to every request, follow-ups included); its failure messages."""
+    content = raw if raw is not None else json.dumps(payload).encode()
+    media_type = "text/plain" if raw is not None else "application/json"
+
+    async def answer(request: Request) -> Response:
+        return Response(content, status_code=status, media_type=media_type)
+
     schema = schemathesis.openapi.from_dict(load_schema())
+    schema.app = Starlette(routes=[Route("/{path:path}", answer, methods=["POST"])])
     case = schema.find_operation_by_id(operation).Case(body=sent or valid_body(), media_type="application/json")
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        if raw is not None:
-            return httpx.Response(status, content=raw, headers={"content-type": "text/plain"})
-        return httpx.Response(status, json=payload)
-
-    with httpx.Client(transport=httpx.MockTransport(answer), base_url="http://fake") as client:
-        response = client.post(case.path, json=case.body)
-    response.elapsed = datetime.timedelta(0)  # schemathesis reads it; MockTransport does not set it
     try:
-        case.validate_response(response, checks=[check])
+        case.validate_response(case.call(headers=AUTH), checks=[check])
     except FailureGroup as group:
         return [failure.message for failure in group.exceptions]
     return []
@@ -140,6 +143,28 @@ def test_the_batch_of_a_polled_task_is_read_from_the_echoed_input() -> None:
     assert messages == ["2 images returned for batch=1"]
 
 
+def failed_validation(*fields: str) -> dict[str, Any]:
+    errors = [{"field": name, "message": "broken"} for name in fields]
+    return envelope(status="FAILED", error="Input Validation Error", error_data=errors, output={}, time_required={})
+
+
+def test_a_422_must_name_every_broken_field_not_only_the_first() -> None:
+    sent = valid_body(batch=0, height=99)
+    messages = judge(checks.validation_lists_every_broken_field, failed_validation("batch"), status=422, sent=sent)
+    assert messages[0] == "the 422 for the request does not name every broken field: ['height'] missing from error_data"
+
+
+def test_once_per_operation_an_empty_body_must_get_every_required_field_named() -> None:
+    sent = valid_body(batch=0)
+    every_field = failed_validation(*(rule.name for rule in field_rules(SUBMIT)))
+    assert judge(checks.validation_lists_every_broken_field, every_field, status=422, sent=sent) == []
+    messages = judge(checks.validation_lists_every_broken_field, failed_validation("batch"), status=422, sent=sent)
+    assert messages == [
+        "the 422 for {} does not name every broken field: ['app_id', 'guidance_scale', 'height', 'image', "
+        "'num_inference_steps', 'prompt', 'strength', 'width'] missing from error_data"
+    ]
+
+
 def test_output_urls_must_be_absolute() -> None:
     relative = {**SUCCESS_OUTPUT, "low_res_urls": ["/outputs/a-low.webp"]}
     assert judge(checks.output_urls_absolute, envelope(output=relative)) == [
@@ -192,7 +217,7 @@ def test_a_queued_task_is_followed_through_the_link_to_a_terminal_state() -> Non
 
 
 def test_a_queued_task_that_never_finishes_fails_once_the_deadline_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checks, "POLL_SETTINGS", PollSettings(deadline=0, interval=0))
+    monkeypatch.setattr(followup_checks, "POLL_SETTINGS", PollSettings(deadline=0, interval=0))
     schema = in_process_schema(Config(seed=2, tokens=frozenset({TOKEN}), faults=("task_lost",)))
     case = schema.find_operation_by_id(SUBMIT).Case(body=valid_body(celery=True), media_type="application/json")
     response = case.call(headers=AUTH)

@@ -1,0 +1,145 @@
+"""The contract's checks that send requests of their own: a queued task's life, auth, complete 422s.
+
+Each extra request is one the contract says must be rejected, or a status read, so none starts a job.
+
+Registered with schemathesis on import, like those in `contracts.checks`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import schemathesis
+
+from contracts._answers import broken_fields, envelope_of, is_contract_operation, operation_id_of
+from contracts.lifecycle import PollSettings, base_url_of, credentials_of, poll_until_terminal
+from contracts.safety import decoded_body, is_valid_request, poisoned
+from contracts.schema import SUBMIT, operation_path
+
+if TYPE_CHECKING:
+    from schemathesis import Case
+    from schemathesis.core.transport import Response
+
+MADE_UP_TOKEN = "qolaba-mock-made-up-token"  # a deliberately wrong credential
+
+# Runs that poll tasks themselves (all at once, at the end) register here; otherwise the check polls inline.
+_TASK_WATCHERS: dict[int, Callable[[Case[Any], Response], None]] = {}
+POLL_SETTINGS = PollSettings()
+
+
+@contextmanager
+def deferred_task_polling(schema: Any, watcher: Callable[[Case[Any], Response], None]) -> Iterator[None]:
+    _TASK_WATCHERS[id(schema)] = watcher
+    try:
+        yield
+    finally:
+        _TASK_WATCHERS.pop(id(schema), None)
+
+
+@schemathesis.check
+def queued_task_reaches_terminal_state(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
+    """A queued submit, followed through the contract's link to the status operation, ends SUCCESS or FAILED."""
+    if case.operation.path != operation_path(SUBMIT) or response.status_code != 200:
+        return None
+    body = envelope_of(response)
+    if body is None or body.get("status") != "PENDING" or not isinstance(body.get("task_id"), str):
+        return None
+    watcher = _TASK_WATCHERS.get(id(case.operation.schema))
+    if watcher is not None:
+        watcher(case, response)
+        return None
+    poll = poll_until_terminal(case, response, POLL_SETTINGS)
+    assert poll.reached_terminal_state, describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
+    return None
+
+
+def describe_unfinished(task_id: str, status: str | None, waited: float, error: str | None) -> str:
+    if error is not None:
+        return f"polling task {task_id} failed: {error}"
+    return f"task {task_id} still {status or 'unreadable'} after {waited:.1f} s of polling"
+
+
+# (schema, operation, check) already probed: each probe is sent once per operation per run.
+_probed: set[tuple[int, str, str]] = set()
+_probed_lock = threading.Lock()
+
+
+def _first_time(case: Case[Any], check: str) -> bool:
+    key = (id(case.operation.schema), case.operation.label, check)
+    with _probed_lock:
+        if key in _probed:
+            return False
+        _probed.add(key)
+        return True
+
+
+@schemathesis.check
+def auth_is_enforced(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
+    """Once per operation: the same request without credentials, and with a made-up token, gets 401.
+
+    The probe body is always one the contract rejects, so a server that ignores auth still starts no job.
+    """
+    if not is_contract_operation(case) or response.status_code == 401 or not credentials_of(response):
+        return None
+    if not _first_time(case, "auth"):
+        return None
+    body = decoded_body(case.body)
+    if body is None:
+        body = {}  # the contract rejects an empty object too, and it reads better than `null` in a curl line
+    if case.operation.path == operation_path(SUBMIT) and is_valid_request(SUBMIT, body) and isinstance(body, dict):
+        body = poisoned(body)
+    base_url = base_url_of(case, response)
+    for label, headers in (("no Authorization header", {}), ("a made-up token", _bearer(MADE_UP_TOKEN))):
+        probe = case.operation.Case(body=body, media_type="application/json")
+        answer = probe.call(base_url=base_url, headers=headers)
+        assert answer.status_code == 401, (
+            f"a request with {label} got HTTP {answer.status_code}, expected 401; "
+            f"reproduce with: {_probe_curl(probe, headers, base_url)}"
+        )
+    return None
+
+
+@schemathesis.check
+def validation_lists_every_broken_field(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
+    """A 422 names every field the request broke, not only the first (production's pydantic lists them all).
+
+    Generated negative cases mostly break one field, so once per operation an empty object is also sent:
+    its 422 must name every required field.
+    """
+    body = envelope_of(response) if is_contract_operation(case) and response.status_code == 422 else None
+    sent = decoded_body(case.body)
+    if body is None or not isinstance(sent, dict):
+        return None
+    _assert_names_every_broken_field(body, broken_fields(operation_id_of(case), sent))
+    if _first_time(case, "validation"):
+        probe = case.operation.Case(body={}, media_type="application/json")
+        answer = probe.call(base_url=base_url_of(case, response), headers=credentials_of(response))
+        if answer.status_code == 422 and (answered := envelope_of(answer)) is not None:
+            _assert_names_every_broken_field(answered, broken_fields(operation_id_of(case), {}), sent="{}")
+    return None
+
+
+def _assert_names_every_broken_field(envelope: dict[str, Any], broken: set[str], sent: str = "the request") -> None:
+    entries = envelope.get("error_data")
+    named = {entry.get("field") for entry in entries if isinstance(entry, dict)} if isinstance(entries, list) else set()
+    missed = sorted(broken - named)
+    assert not missed, f"the 422 for {sent} does not name every broken field: {missed} missing from error_data"
+
+
+def _probe_curl(probe: Case[Any], headers: dict[str, str], base_url: str) -> str:
+    # schemathesis masks every Authorization header; this one is made up, so showing it is safe and useful.
+    shown = "'Authorization: [Filtered]'", f"'Authorization: Bearer {MADE_UP_TOKEN}'"
+    return probe.as_curl_command(headers=headers, base_url=base_url).replace(*shown)
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def forget_run(schema: Any) -> None:
+    """Drop per-run memory (which operations were probed) once a run over `schema` ends."""
+    with _probed_lock:
+        _probed.difference_update({key for key in _probed if key[0] == id(schema)})

@@ -1,0 +1,271 @@
+"""The probe: each documented bound, on it and just past it, expected vs observed; never a request that starts a job."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from starlette.types import ASGIApp
+
+from contracts import SUBMIT, field_rules
+from contracts.probe import ABSENT, ProbeReport, run_probe
+from contracts.target import Target
+from mockserver import Config, create_app
+from mockserver.server import LiveServer
+from tests.conftest import TOKEN
+from tests.contracts.drifted_fakes import CATALOGUE, CONFIG, DRIFTS, FAITHFUL, Drift, contract_bound, handle, live
+
+SECRET = "sk-probe-7f3a9c1e-do-not-print"
+TARGET = Target("http://testserver", token=TOKEN)
+FIELDS = [rule.name for rule in field_rules(SUBMIT)]
+BATCH_MAX = contract_bound("batch", "maximum")
+
+
+def probe(app: ASGIApp, target: Target = TARGET) -> ProbeReport:
+    with handle(app) as mock:
+        return run_probe(target, transport=mock.transport())
+
+
+def probe_with(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> ProbeReport:
+    return run_probe(Target("https://api.example", token=SECRET), transport=httpx.MockTransport(handler), **kwargs)
+
+
+def rejection(request: httpx.Request, status: int = 422, **extra: Any) -> httpx.Response:
+    """What the contract says the API answers a probe: every broken rule listed (here: the missing fields)."""
+    body = json.loads(request.content)
+    missing = [{"field": name, "message": "required"} for name in FIELDS[:4] if name not in body]
+    envelope = {"status": "FAILED", "error": "Input Validation Error", "error_data": missing, **extra}
+    return httpx.Response(status, json=envelope)
+
+
+@pytest.fixture(scope="module")
+def faithful_report() -> ProbeReport:
+    return probe(FAITHFUL())
+
+
+def test_the_faithful_fake_keeps_every_probed_bound(faithful_report: ProbeReport) -> None:
+    assert not faithful_report.drifted, faithful_report.table()
+    assert all(row.observed == row.expected and row.verdict == "ok" for row in faithful_report.rows)
+    assert faithful_report.stopped is None
+
+
+def test_every_documented_bound_is_probed_on_it_and_just_past_it(faithful_report: ProbeReport) -> None:
+    sent = {(row.field, row.rule, json.dumps(row.value, default=repr), row.expected) for row in faithful_report.rows}
+    for rule in field_rules(SUBMIT):
+        for keyword, bound in (("minimum", rule.minimum), ("maximum", rule.maximum)):
+            if bound is not None:
+                assert (rule.name, keyword, json.dumps(bound), "accept") in sent
+                outside = [
+                    row
+                    for row in faithful_report.rows
+                    if (row.field, row.rule, row.expected) == (rule.name, keyword, "reject")
+                ]
+                assert len(outside) == 1 and (
+                    outside[0].value < bound if keyword == "minimum" else outside[0].value > bound
+                )
+        if rule.exclusive_minimum is not None:
+            assert (rule.name, "exclusiveMinimum", json.dumps(rule.exclusive_minimum), "reject") in sent
+        for member in rule.enum or ():
+            assert (rule.name, "enum", json.dumps(member), "accept") in sent
+        assert (rule.name, "required" if rule.required else "optional") in {
+            (r.field, r.rule) for r in faithful_report.rows
+        }
+        assert (rule.name, "type") in {(r.field, r.rule) for r in faithful_report.rows}
+
+
+def test_integers_step_by_one_and_numbers_by_a_hundredth_past_a_bound(faithful_report: ProbeReport) -> None:
+    by_key = {(row.field, row.rule, row.expected): row.value for row in faithful_report.rows}
+    for rule in field_rules(SUBMIT):
+        if rule.maximum is not None:
+            step = by_key[(rule.name, "maximum", "reject")] - rule.maximum
+            assert step == pytest.approx(1 if rule.type == "integer" else 0.01)
+
+
+def test_rows_come_in_contract_field_order_and_the_same_every_run(faithful_report: ProbeReport) -> None:
+    fields = list(dict.fromkeys(row.field for row in faithful_report.rows))
+    assert fields == FIELDS
+    assert probe(FAITHFUL()).to_json() == faithful_report.to_json()
+
+
+def test_the_probe_sends_no_request_the_contract_accepts() -> None:
+    app = FAITHFUL()
+    with handle(app) as mock:
+        report = run_probe(TARGET, transport=mock.transport())
+        calls = mock.journal.calls_to("/getImagetoImage")
+    assert len(calls) == len(report.rows)
+    assert all(call.status is not None and 400 <= call.status < 500 for call in calls)
+    for call, row in zip(calls, report.rows, strict=True):
+        assert row.poison not in call.request_body
+        assert row.field == "celery" or call.request_body["celery"] is True  # queued, in case one were ever taken
+
+
+def test_each_request_leaves_out_a_required_field_other_than_the_one_under_test(faithful_report: ProbeReport) -> None:
+    required = {rule.name for rule in field_rules(SUBMIT) if rule.required}
+    assert all(row.poison in required and row.poison != row.field for row in faithful_report.rows)
+
+
+def test_the_json_report_has_one_entry_per_row_and_marks_absent_fields(faithful_report: ProbeReport) -> None:
+    report = json.loads(json.dumps(faithful_report.to_json()))
+    assert report["base_url"] == TARGET.base_url and report["drifted"] is False and report["drifted_rows"] == 0
+    assert len(report["rows"]) == len(faithful_report.rows)
+    absent = [row for row in report["rows"] if row["absent"]]
+    assert absent and all(row["value"] is None for row in absent)
+    assert {"field", "rule", "expected", "observed", "observed_status", "observed_error", "source", "verdict"} <= set(
+        report["rows"][0]
+    )
+
+
+def test_the_table_shows_every_field_and_ends_with_a_summary(faithful_report: ProbeReport) -> None:
+    table = faithful_report.table()
+    assert all(name in table for name in FIELDS)
+    assert "(absent)" in table and "422 Input Validation Error" in table
+    assert (
+        table.splitlines()[-1]
+        == f"{len(faithful_report.rows)} probes against http://testserver: every documented bound holds"
+    )
+
+
+def test_the_token_never_appears_in_the_table_or_the_json() -> None:
+    def echo_the_token(request: httpx.Request) -> httpx.Response:
+        return rejection(
+            request, input={"auth": request.headers["authorization"]}, error=request.headers["authorization"]
+        )
+
+    report = probe_with(echo_the_token)
+    faithful = probe(create_app(Config(seed=1, tokens=frozenset({SECRET}))), Target("http://testserver", token=SECRET))
+    for output in (report.table(), json.dumps(report.to_json()), faithful.table(), json.dumps(faithful.to_json())):
+        assert SECRET not in output
+    assert "$TOKEN" in report.table()
+
+
+@pytest.mark.parametrize("drift", [d for d in CATALOGUE if d.probe_row is not None], ids=lambda d: d.name)
+def test_a_request_rule_drift_shows_on_exactly_its_row(drift: Drift) -> None:
+    assert drift.probe_row is not None
+    report = probe(drift.build())
+    drifted = [row for row in report.rows if row.drifted]
+    assert [(row.field, row.rule, row.expected, row.observed) for row in drifted] == [
+        (*drift.probe_row, "reject", "accept")
+    ]
+    assert drifted[0].verdict == "DRIFT: accepted a value the contract rejects"
+
+
+def test_the_widened_batch_maximum_is_the_one_drifted_row() -> None:
+    report = probe(DRIFTS["batch_max_widened"].build())
+    (row,) = [row for row in report.rows if row.drifted]
+    assert (row.field, row.rule, row.value) == ("batch", "maximum", BATCH_MAX + 1)
+    assert "DRIFT: accepted a value the contract rejects" in report.table() and report.drifted
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "envelope_key_dropped",
+        "status_respelled",
+        "auth_not_enforced",
+        "extra_output_image",
+        "wrong_content_type",
+        "relative_output_urls",
+        "time_required_wrong_shape",
+        "task_never_finishes",
+    ],
+)
+def test_response_drifts_are_left_to_the_contract_command(name: str) -> None:
+    # The probe judges request rules only; it raises no false alarm on drifts in successful answers or auth.
+    assert not probe(DRIFTS[name].build()).drifted
+
+
+def test_a_rejection_answered_200_is_drift_on_every_row_but_no_accepted_job() -> None:
+    report = probe(DRIFTS["status_code_mismatch"].build())
+    assert all(row.drifted and row.observed == row.expected for row in report.rows)
+    assert {row.verdict for row in report.rows} == {"DRIFT: HTTP 200 where the contract says 422"}
+    assert report.stopped is None
+
+
+def test_an_api_listing_only_the_first_broken_rule_reads_rejections_behind_the_removed_field_as_accepted() -> None:
+    # The poison technique assumes every broken rule is listed. When only the first is, a rejected value of a field
+    # after the removed one (prompt, in contract order) is hidden behind it: it reads as accepted, so it is reported.
+    report = probe(DRIFTS["validation_error_data_first_only"].build())
+    after_poison = FIELDS[FIELDS.index(report.rows[0].poison) + 1 :]
+    drifted = {(row.field, row.rule, json.dumps(row.value, default=repr)) for row in report.rows if row.drifted}
+    expected = {
+        (row.field, row.rule, json.dumps(row.value, default=repr))
+        for row in report.rows
+        if row.expected == "reject" and row.field in after_poison
+    }
+    assert drifted == expected and expected
+
+
+def test_a_success_answer_to_a_poisoned_request_is_flagged_and_stops_the_probe() -> None:
+    sent: list[httpx.Request] = []
+
+    def accept_everything(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"status": "PENDING", "error": None, "task_id": "t"})
+
+    report = probe_with(accept_everything)
+    assert len(sent) == 1 and report.drifted
+    assert report.rows[0].verdict.startswith("DRIFT: accepted a request with a missing required field")
+    assert len(report.rows) == 1 and report.planned == len(probe(FAITHFUL()).rows)
+    assert report.stopped is not None and f"stopped after 1 of {report.planned}" in report.table()
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "stops"),
+    [
+        (401, {"json": {"status": "FAILED", "error": "Invalid API Key"}}, True),
+        (500, {"text": "Internal Server Error"}, False),
+    ],
+)
+def test_an_answer_that_is_not_a_422_is_an_error_row(status: int, answer: dict[str, Any], stops: bool) -> None:
+    report = probe_with(lambda request: httpx.Response(status, **answer))
+    assert report.rows[0].observed == "error"
+    assert report.rows[0].verdict == f"DRIFT: HTTP {status} where the contract says 422"
+    assert (report.stopped is not None) is stops
+
+
+def test_a_target_that_does_not_answer_stops_the_probe_after_one_try() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    report = probe_with(refuse)
+    assert report.rows[0].observed_status is None and "no answer: ConnectError" in report.rows[0].verdict
+    assert report.stopped == "the API did not answer"
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda fields: {"error": "Validation error", "error_data": {"errors": [{"field": f} for f in fields]}},
+        lambda fields: {"detail": [{"loc": ["body", f], "msg": "required"} for f in fields]},
+    ],
+    ids=["backend-2024-errors", "fastapi-detail"],
+)
+def test_older_error_shapes_still_yield_the_bounds(shape: Callable[[list[str]], dict[str, Any]]) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        return httpx.Response(422, json=shape([name for name in FIELDS[:4] if name not in body]))
+
+    report = probe_with(answer)
+    app_id_absent = next(row for row in report.rows if row.field == FIELDS[0] and row.value is ABSENT)
+    assert app_id_absent.observed == "reject" and app_id_absent.verdict == "ok"
+
+
+def test_min_interval_spaces_the_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("contracts.probe.time.sleep", waits.append)
+    report = probe_with(rejection, min_interval=0.5)
+    assert len(waits) == len(report.rows) - 1 and all(0 < wait <= 0.5 for wait in waits)
+
+
+def test_the_probe_runs_over_a_socket_against_a_live_drifted_fake() -> None:
+    with live(DRIFTS["batch_max_widened"]) as server:
+        report = run_probe(Target(server.url, token=TOKEN))
+    assert [(row.field, row.rule) for row in report.rows if row.drifted] == [("batch", "maximum")]
+
+
+def test_the_probe_finds_no_drift_over_a_socket_against_the_live_faithful_fake() -> None:
+    with LiveServer(CONFIG) as server:
+        assert not run_probe(Target(server.url, token=TOKEN)).drifted
