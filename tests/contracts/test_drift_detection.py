@@ -34,6 +34,19 @@ CONTRACT_CATCHES = {
     "task_never_finishes": "queued_task_reaches_terminal_state",
     "validation_error_data_first_only": "validation_lists_every_broken_field",
 }
+# A safe run (the default against production) sends nothing the contract accepts, so it never sees a
+# success answer or a queued task: these are the drifts it can still catch.
+SAFE_CATCHES = (
+    "batch_max_widened",
+    "height_min_widened",
+    "guidance_scale_min_widened",
+    "strength_defaulted",
+    "envelope_key_dropped",
+    "auth_not_enforced",
+    "wrong_content_type",
+    "status_code_mismatch",
+    "validation_error_data_first_only",
+)
 CONTRACT_ARGS = ["--token-env", "QOLABA_DRIFT_KEY", "--poll-interval", "0.01"]  # default --max-examples
 
 
@@ -72,6 +85,16 @@ def test_the_faithful_fake_passes_contract_and_probe(
 def test_contract_catches_the_drift_and_names_the_broken_rule(drift: Drift, capsys: pytest.CaptureFixture[str]) -> None:
     with live(drift) as server:
         code, out = run_contract_cli(server.url, capsys)
+    assert code == 1, out
+    assert CONTRACT_CATCHES[drift.name] in failing_checks(out), out
+
+
+@pytest.mark.parametrize("drift", [DRIFTS[name] for name in SAFE_CATCHES], ids=lambda drift: drift.name)
+def test_a_safe_run_still_catches_every_drift_visible_in_rejections(
+    drift: Drift, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with live(drift) as server:
+        code, out = run_contract_cli(server.url, capsys, "--mode", "safe")
     assert code == 1, out
     assert CONTRACT_CATCHES[drift.name] in failing_checks(out), out
 
