@@ -177,6 +177,7 @@ def time_required_shape(ctx: Any, response: Response, case: Case[Any]) -> bool |
 
 
 __all__ = [
+    "ANSWER_CHECKS",
     "CONTRACT_CHECKS",
     "auth_is_enforced",
     "deferred_task_polling",
@@ -190,6 +191,15 @@ __all__ = [
     "time_required_shape",
     "validation_lists_every_broken_field",
 ]
+
+# Checks that judge one answer on its own, without sending anything.
+ANSWER_CHECKS = (
+    envelope_shape,
+    status_matches_http_code,
+    output_lists_agree,
+    output_urls_absolute,
+    time_required_shape,
+)
 
 CONTRACT_CHECKS = (
     envelope_shape,

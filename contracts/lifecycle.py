@@ -80,6 +80,8 @@ class PollSettings:
     interval: float = 2.0
     # Polls answered with these codes are retried (production's gateway may shed load); others end the poll.
     retry_codes: frozenset[int] = frozenset({429, 502, 503, 504})
+    # A poll lost to the network is retried, but this many in a row end the poll: the server is gone.
+    max_network_errors: int = 3
 
 
 def poll_until_terminal(
@@ -98,26 +100,34 @@ def poll_until_terminal(
     base_url = base_url_of(submit_case, submit_response)
     headers = credentials_of(submit_response)
     started = monotonic()
+    network_errors = 0
     while True:
         case = status_operation.Case(body=request_body, media_type="application/json")
         poll.case = case
         poll.polls += 1
         try:
             response = case.call(base_url=base_url, headers=headers)
-        except Exception as exc:  # a network error ends the poll; it is reported, not raised
+        except Exception as exc:  # reported in the poll, never raised: one lost poll must not end a run
+            network_errors += 1
             poll.error = f"{type(exc).__name__}: {exc}"
-            return poll
+            poll.waited = monotonic() - started
+            if network_errors >= settings.max_network_errors or poll.waited + settings.interval > settings.deadline:
+                return poll
+            sleep(settings.interval)
+            continue
+        network_errors, poll.error = 0, None
         poll.response = response
         poll.status_code = response.status_code
-        poll.status = _status_of(response)
+        shed = response.status_code in settings.retry_codes
+        # A shed poll says nothing about the task, whatever its body says.
+        poll.status = None if shed else _status_of(response)
         poll.waited = monotonic() - started
-        if poll.reached_terminal_state:
+        if poll.reached_terminal_state or (response.status_code != 200 and not shed):
             return poll
-        if response.status_code != 200 and response.status_code not in settings.retry_codes:
+        wait = (_retry_after(response) if shed else None) or settings.interval
+        if poll.waited + wait > settings.deadline:
             return poll
-        if poll.waited + settings.interval > settings.deadline:
-            return poll
-        sleep(_retry_after(response) or settings.interval)
+        sleep(wait)
 
 
 def base_url_of(case: Case[Any], response: Response) -> str:

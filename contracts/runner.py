@@ -19,12 +19,17 @@ import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.engine import StopReason, events, from_schema
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from contracts import checks
 from contracts.lifecycle import Poll, PollSettings, poll_until_terminal
 from contracts.outcome import FailureRecord, RunOutcome
 from contracts.safety import Mode, SpendGuard, SpendRefused, guarded
-from contracts.schema import SUBMIT, load_schema, operation_path
+from contracts.schema import load_schema
 from contracts.target import TOKEN_PLACEHOLDER, Target
 
 if TYPE_CHECKING:
@@ -33,8 +38,13 @@ if TYPE_CHECKING:
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 REJECTED_ONLY_PHASES = ("examples", "coverage", "fuzzing")
-# Checked again on each queued task's final answer, the only place a full run sees output images.
-TERMINAL_ANSWER_CHECKS = ("response_schema_conformance", "status_code_conformance", "content_type_conformance")
+# Run on each queued task's final answer: with `celery: true` forced, the only place a full run sees images.
+FINAL_ANSWER_CHECKS = (
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+    *checks.ANSWER_CHECKS,
+)
 
 
 @dataclass(frozen=True)
@@ -161,20 +171,21 @@ def _record(recorder: Any, target: Target, outcome: RunOutcome, *, phase: str) -
             if failed:
                 interaction = recorder.interactions.get(case_id)
                 response = interaction.response if interaction is not None else None
-                outcome.add_failure(
-                    _failure(case, check.name, check.failure_info.failure, response, target, phase=phase)
-                )
+                failure = check.failure_info.failure
+                outcome.add_failure(_failure(case, check.name, failure.title, failure.message, response, target, phase))
 
 
-def _failure(case: Case[Any], check: str, failure: Any, response: Any, target: Target, *, phase: str) -> FailureRecord:
+def _failure(
+    case: Case[Any], check: str, title: str, message: str, response: Any, target: Target, phase: str
+) -> FailureRecord:
     excerpt = ""
     if response is not None:
         excerpt = response.content[:400].decode("utf-8", "replace") if response.content else ""
     return FailureRecord(
         operation=case.operation.label,
         check=check,
-        title=target.redact(str(failure.title)),
-        message=target.redact(str(failure.message)),
+        title=target.redact(str(title)),
+        message=target.redact(str(message)),
         curl=curl_line(case, target),
         status_code=response.status_code if response is not None else None,
         response_excerpt=target.redact(excerpt),
@@ -196,32 +207,28 @@ def _poll_queued(
     with ThreadPoolExecutor(max_workers=8) as pool:
         polls = list(pool.map(lambda item: (item[0], poll_until_terminal(item[0], item[1], settings)), queued))
     out.tasks_polled = len(polls)
-    label = f"POST {operation_path(SUBMIT)}"
+    out.requests += sum(poll.polls for _, poll in polls)
+    check = checks.queued_task_reaches_terminal_state.__name__
     for submit_case, poll in polls:
         finished = poll.reached_terminal_state
-        out.tally(label, checks.queued_task_reaches_terminal_state.__name__, failed=not finished)
+        out.tally(submit_case.operation.label, check, failed=not finished)
         if not finished:
             message = checks.describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
-            failure = type("Unfinished", (), {"title": "Queued task never finished", "message": message})()
-            out.add_failure(
-                _failure(submit_case, "queued_task_reaches_terminal_state", failure, None, target, phase="poll")
-            )
+            out.add_failure(_failure(submit_case, check, "Queued task never finished", message, None, target, "poll"))
         _check_final_answer(poll, target, out)
 
 
 def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> None:
     if poll.case is None or poll.response is None:
         return
-    builtin: dict[str, Any] = {check.__name__: check for check in schemathesis.checks.CHECKS.get_all()}
-    names = [*TERMINAL_ANSWER_CHECKS, *(check.__name__ for check in checks.CONTRACT_CHECKS)]
-    for name in names:
-        check = builtin.get(name) or getattr(checks, name, None)
-        if check is None or name in {"queued_task_reaches_terminal_state", "auth_is_enforced"}:
-            continue
+    label = poll.case.operation.label
+    for check in FINAL_ANSWER_CHECKS:
         try:
             poll.case.validate_response(poll.response, checks=[check])
-            out.tally(poll.case.operation.label, name, failed=False)
-        except (AssertionError, FailureGroup) as error:
-            out.tally(poll.case.operation.label, name, failed=True)
-            for failure in error.exceptions if isinstance(error, FailureGroup) else [error]:
-                out.add_failure(_failure(poll.case, name, failure, poll.response, target, phase="poll"))
+            out.tally(label, check.__name__, failed=False)
+        except FailureGroup as group:
+            out.tally(label, check.__name__, failed=True)
+            for failure in group.exceptions:
+                out.add_failure(
+                    _failure(poll.case, check.__name__, failure.title, failure.message, poll.response, target, "poll")
+                )
