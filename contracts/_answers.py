@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-
 from contracts.schema import STATUS, SUBMIT, operation_path, request_schema
+from contracts.validators import field_validator
 
 if TYPE_CHECKING:
     from schemathesis import Case
@@ -37,11 +35,6 @@ def broken_fields(operation_id: str, body: dict[str, Any]) -> set[str]:
     schema = request_schema(operation_id)
     broken = {name for name in schema.get("required", ()) if name not in body}
     for name in schema["properties"]:
-        if name in body and not _field_validator(operation_id, name).is_valid(body[name]):
+        if name in body and not field_validator(operation_id, name).is_valid(body[name]):
             broken.add(name)
     return broken
-
-
-@functools.cache
-def _field_validator(operation_id: str, name: str) -> Any:
-    return jsonschema_rs.validator_for(request_schema(operation_id)["properties"][name])

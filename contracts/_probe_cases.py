@@ -12,9 +12,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import jsonschema_rs
-
 from contracts.schema import SUBMIT, FieldRule, field_rules, load_schema, operation_path, request_schema
+from contracts.validators import field_validator, request_validator
 
 Expectation = Literal["accept", "reject"]
 # Numbers step this far off an inclusive bound rather than to the next double (math.nextafter): a widening a
@@ -70,13 +69,13 @@ def base_body() -> dict[str, Any]:
     example = _example()
     missing = {rule.name: _made_up(rule) for rule in field_rules(SUBMIT) if rule.required and rule.name not in example}
     body = {**missing, **example, **QUEUED}
-    if not _request_validator().is_valid(body):
+    if not request_validator(SUBMIT).is_valid(body):
         raise ProbeError(f"the contract's example request does not pass its own schema: {body}")
     return body
 
 
 def contract_accepts(body: dict[str, Any]) -> bool:
-    return bool(_request_validator().is_valid(body))
+    return bool(request_validator(SUBMIT).is_valid(body))
 
 
 @functools.cache
@@ -213,17 +212,7 @@ def _example() -> dict[str, Any]:
     return example
 
 
-@functools.cache
-def _request_validator() -> Any:
-    return jsonschema_rs.validator_for(request_schema(SUBMIT))
-
-
-@functools.cache
-def _field_validator(name: str) -> Any:
-    return jsonschema_rs.validator_for(request_schema(SUBMIT)["properties"][name])
-
-
 def _field_accepts(name: str, value: Any) -> bool:
     if value is ABSENT:
         return name not in request_schema(SUBMIT).get("required", ())
-    return bool(_field_validator(name).is_valid(value))
+    return bool(field_validator(SUBMIT, name).is_valid(value))

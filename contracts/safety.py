@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import jsonschema_rs
 import schemathesis
 
-from contracts.schema import STATUS, SUBMIT, field_rules, operation_path, request_schema
+from contracts.schema import STATUS, SUBMIT, field_rules, operation_path
+from contracts.validators import request_validator
 
 if TYPE_CHECKING:
     from schemathesis import Case
@@ -32,11 +32,6 @@ CELERY = "celery"
 
 class SpendRefused(RuntimeError):
     """A request that could start a GPU job reached the wire although the run's guard forbids it."""
-
-
-@functools.cache
-def _validator(operation_id: str) -> Any:
-    return jsonschema_rs.validator_for(request_schema(operation_id))
 
 
 def decoded_body(body: Any) -> Any:
@@ -59,7 +54,7 @@ def is_valid_request(operation_id: str, body: Any) -> bool:
     value = decoded_body(body)
     if value is None:
         return False
-    return bool(_validator(operation_id).is_valid(value))
+    return bool(request_validator(operation_id).is_valid(value))
 
 
 def poisoned(body: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from dataclasses import dataclass
@@ -10,7 +9,8 @@ from typing import Any
 
 import jsonschema_rs
 
-from contracts import field_rules, request_schema
+from contracts import field_rules
+from contracts.validators import field_validator
 
 
 class InvalidJson(ValueError):
@@ -49,7 +49,7 @@ def validate(operation_id: str, body: dict[str, Any]) -> list[FieldError]:
             if rule.required:
                 errors.append(FieldError(rule.name, f"Field {rule.name!r} is required."))
             continue
-        validator = _field_validator(operation_id, rule.name)
+        validator = field_validator(operation_id, rule.name)
         errors.extend(
             FieldError(rule.name, _message(rule.pattern_message, error))
             for error in validator.iter_errors(body[rule.name])
@@ -71,13 +71,6 @@ def with_defaults(operation_id: str, body: dict[str, Any]) -> dict[str, Any]:
         if rule.name not in filled and rule.has_default:
             filled[rule.name] = rule.default
     return filled
-
-
-@functools.cache
-def _field_validator(operation_id: str, name: str) -> jsonschema_rs.Validator:
-    # jsonschema_rs is the engine schemathesis uses: it rejects NaN and reads `pattern` as ECMA-262,
-    # so the fake and the contract checks agree on every edge.
-    return jsonschema_rs.validator_for(request_schema(operation_id)["properties"][name])
 
 
 def _reject_constant(name: str) -> Any:
