@@ -49,6 +49,11 @@ def add_commands(commands: Any) -> None:
     contract.add_argument("--task-timeout", type=_positive_float, default=300.0, metavar="S", help="per queued task")
     contract.add_argument("--poll-interval", type=_positive_float, default=2.0, metavar="S")
     contract.add_argument("--seed", type=int, default=0, help="same seed, same requests")
+    contract.add_argument(
+        "--status-reads",
+        action="store_true",
+        help="safe mode: also send valid /getImage reads of made-up task ids (they read PENDING; no job starts)",
+    )
     contract.add_argument("--report-dir", type=Path, metavar="DIR", help="write junit.xml and report.html here")
 
     probe = commands.add_parser(
@@ -108,6 +113,7 @@ def contract_options(target: Target, args: argparse.Namespace) -> RunOptions:
         task_timeout=args.task_timeout,
         poll_interval=args.poll_interval,
         seed=args.seed,
+        status_reads=args.status_reads,
     )
     return options
 

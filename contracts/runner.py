@@ -29,7 +29,7 @@ from contracts import checks
 from contracts.lifecycle import Poll, PollSettings, poll_until_terminal
 from contracts.outcome import FailureRecord, RunOutcome
 from contracts.safety import Mode, SpendGuard, SpendRefused, guarded
-from contracts.schema import load_schema
+from contracts.schema import STATUS, load_schema
 from contracts.target import TOKEN_PLACEHOLDER, Target
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ class RunOptions:
     task_timeout: float = 300.0
     poll_interval: float = 2.0
     seed: int = 0
+    # Also send valid /getImage reads when nothing else would: they start no job, and show PENDING answers.
+    status_reads: bool = False
 
 
 def run_contract(target: Target, options: RunOptions, *, app: Any = None) -> RunOutcome:
@@ -84,26 +86,32 @@ class _Pass:
     modes: tuple[GenerationMode, ...]
     phases: tuple[str, ...]
     max_examples: int
+    operation_id: str | None = None  # None: every operation
 
 
 def _passes(options: RunOptions) -> list[_Pass]:
-    rejected_only = _Pass(SpendGuard("safe"), (GenerationMode.NEGATIVE,), REJECTED_ONLY_PHASES, options.max_examples)
-    if options.mode == "safe":
-        return [rejected_only]
-    if options.max_spend is None:
+    if options.mode == "full" and options.max_spend is None:
         both = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         return [_Pass(SpendGuard("full"), both, ALL_PHASES, options.max_examples)]
-    if options.max_spend == 0:
-        return [rejected_only]
+    rejected_only = _Pass(SpendGuard("safe"), (GenerationMode.NEGATIVE,), REJECTED_ONLY_PHASES, options.max_examples)
+    passes = [rejected_only]
+    if options.status_reads:
+        reads = SpendGuard("safe", status_reads=True)
+        positive = (GenerationMode.POSITIVE,)
+        passes.append(_Pass(reads, positive, REJECTED_ONLY_PHASES, options.max_examples, operation_id=STATUS))
+    if options.mode == "safe" or not options.max_spend:
+        return passes
     # The documented example spends one job; positive fuzzing spends the rest, one case per example.
     spend_phases = ("examples", "fuzzing") if options.max_spend > 1 else ("examples",)
     spend_guard = SpendGuard("full", max_spend=options.max_spend)
     spend = _Pass(spend_guard, (GenerationMode.POSITIVE,), spend_phases, max(options.max_spend - 1, 1))
-    return [rejected_only, spend]
+    return [*passes, spend]
 
 
 def _schema(target: Target, options: RunOptions, app: Any, run_pass: _Pass) -> Any:
-    schema = schemathesis.openapi.from_dict(load_schema())
+    schema: Any = schemathesis.openapi.from_dict(load_schema())
+    if run_pass.operation_id is not None:
+        schema = schema.include(operation_id=run_pass.operation_id)
     if app is not None:
         schema.app = app
     schema.config.update(

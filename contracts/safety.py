@@ -84,20 +84,22 @@ class SpendGuard:
 
     mode: Mode
     max_spend: int | None = None  # None: no cap (the fake on loopback costs nothing)
+    # Safe mode may still read task status: a made-up id reads PENDING and starts nothing.
+    status_reads: bool = False
     spent: int = 0
     refused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def admits(self, case: Case[Any]) -> bool:
         """Whether a generated case may be sent; safe runs drop every case the contract would accept."""
-        if self.mode == "safe" and contract_accepts(case):
+        if self._forbids(case):
             with self._lock:
                 self.refused += 1
             return False
         return True
 
     def before_send(self, case: Case[Any]) -> None:
-        if self.mode == "safe" and contract_accepts(case):
+        if self._forbids(case):
             raise SpendRefused("safe mode: refusing to send a request the contract would accept")
         if not starts_a_job(case):
             return
@@ -106,6 +108,11 @@ class SpendGuard:
             if self.max_spend is not None and self.spent >= self.max_spend:
                 raise SpendRefused(f"--max-spend {self.max_spend} reached: refusing another valid request")
             self.spent += 1
+
+    def _forbids(self, case: Case[Any]) -> bool:
+        if self.mode != "safe" or not contract_accepts(case):
+            return False
+        return not (self.status_reads and case.operation.path == operation_path(STATUS))
 
 
 def _force_queued(case: Case[Any]) -> None:

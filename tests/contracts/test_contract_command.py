@@ -131,6 +131,7 @@ def _args(**overrides: object) -> argparse.Namespace:
         "task_timeout": 300.0,
         "poll_interval": 2.0,
         "seed": 0,
+        "status_reads": False,
     }
     values.update(overrides)
     return argparse.Namespace(**values)
@@ -169,3 +170,13 @@ def test_an_unreachable_base_url_is_exit_2_not_a_traceback(token_env: str, capsy
     assert main(["contract", "--base-url", closed_port_url(), "--token-env", token_env]) == 2
     err = capsys.readouterr().err
     assert err.startswith("qolaba-mock: error: cannot reach http://127.0.0.1:") and err.count("\n") == 1
+
+
+def test_status_reads_let_a_safe_run_read_pending_answers_without_starting_a_job(
+    fake: LiveServer, token_env: str
+) -> None:
+    assert main(contract(fake.url, token_env, "--mode", "safe", "--status-reads")) == 0
+    journal = fake.app.state.backend.namespaces.get().journal
+    reads = [entry for entry in journal.calls_to("/getImage") if entry.status == 200]
+    assert reads and all(entry.response_body["status"] == "PENDING" for entry in reads)
+    assert not any(is_valid_request(SUBMIT, body) for body in submits_in_journal(fake))

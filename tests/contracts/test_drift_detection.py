@@ -125,3 +125,10 @@ def test_an_answer_echoing_a_malformed_url_is_judged_not_crashed_on(capsys: pyte
         code, out = run_contract_cli(server.url, capsys)
     assert code == 0, out
     assert "Traceback" not in out
+
+
+def test_status_reads_let_a_safe_run_catch_a_respelled_pending(capsys: pytest.CaptureFixture[str]) -> None:
+    with live(DRIFTS["status_respelled"]) as server:
+        code, out = run_contract_cli(server.url, capsys, "--mode", "safe", "--status-reads")
+    assert code == 1, out
+    assert "status_matches_http_code" in failing_checks(out), out

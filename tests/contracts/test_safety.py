@@ -96,3 +96,12 @@ def test_the_global_hooks_act_only_on_schemas_under_guard() -> None:
         with pytest.raises(SpendRefused):
             before_call(None, case, {})
     assert filter_case(None, case) is True
+
+
+def test_status_reads_admit_valid_reads_but_never_a_valid_submit() -> None:
+    guard = SpendGuard("safe", status_reads=True)
+    assert guard.admits(status({"id": "t-1"}))
+    guard.before_send(status({"id": "t-1"}))
+    assert not guard.admits(submit(valid_body()))
+    with pytest.raises(SpendRefused):
+        guard.before_send(submit(valid_body()))
