@@ -1,5 +1,9 @@
 """The Face Consistency contract: the loaded schema and a typed view of its rules.
 
+This package stays light (the fake imports it). The contract checking lives in submodules that load
+schemathesis: `contracts.checks` (importing it registers the contract's checks), `contracts.runner`
+(`run_contract`, what `qolaba-mock contract` runs) and `contracts.probe` (`run_probe`).
+
 Usage:
     from contracts import field_rules, SUBMIT
     batch = next(rule for rule in field_rules(SUBMIT) if rule.name == "batch")

@@ -107,6 +107,23 @@ def test_the_token_appears_in_no_output_and_no_report(
     assert all(SECRET not in text for text in artifacts)
 
 
+def test_the_reports_name_each_failure_and_the_html_page_needs_nothing_else(
+    token_env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with LiveServer(Config(seed=11)) as open_door:
+        assert main(contract(open_door.url, token_env, "--report-dir", str(tmp_path))) == 1
+    capsys.readouterr()
+    junit = ET.parse(tmp_path / "junit.xml").getroot()
+    failed = {
+        (case.get("classname"), case.get("name")) for case in junit.iter("testcase") if case.find("failure") is not None
+    }
+    assert ("POST /getImagetoImage", "auth_is_enforced") in failed
+    assert all("reproduce: curl" in (node.text or "") for node in junit.iter("failure"))
+    page = (tmp_path / "report.html").read_text()
+    assert "violations found" in page and "auth_is_enforced" in page
+    assert not any(marker in page for marker in ("<script", "<link", "src=", "@import", "url("))
+
+
 def test_a_remote_host_defaults_to_safe_with_a_small_cap_and_a_rate_limit() -> None:
     remote = resolve_target("https://api.example.com/v1", "KEY", {"KEY": SECRET})
     options = contract_options(remote, _args())
