@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # Non-loopback defaults: a production run spends little and goes slowly unless told otherwise.
 REMOTE_MAX_SPEND = 3
 REMOTE_RATE_LIMIT = "2/s"
+AUTH_CHECKS = frozenset({"auth_is_enforced", "ignored_auth"})
 _RATE = re.compile(r"^[1-9][0-9]*/[smhd]$")
 
 
@@ -91,6 +92,8 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
     print(_plan(target, options), file=sys.stderr, flush=True)
     outcome = run_contract(target, options)
     print(summary(outcome))
+    if target.is_loopback and any(check in AUTH_CHECKS for _, check in outcome.failing):
+        print(f"hint: qolaba-mock serve accepts any token unless started with --token ${target.token_env}")
     if args.report_dir is not None:
         for path in write_reports(outcome, args.report_dir):
             print(f"wrote {path}")
