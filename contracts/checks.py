@@ -201,12 +201,9 @@ ANSWER_CHECKS = (
     time_required_shape,
 )
 
+# Every check of the contract; the last three send requests of their own (contracts.followup_checks).
 CONTRACT_CHECKS = (
-    envelope_shape,
-    status_matches_http_code,
-    output_lists_agree,
-    output_urls_absolute,
-    time_required_shape,
+    *ANSWER_CHECKS,
     validation_lists_every_broken_field,
     queued_task_reaches_terminal_state,
     auth_is_enforced,

@@ -62,17 +62,19 @@ def describe_unfinished(task_id: str, status: str | None, waited: float, error: 
     return f"task {task_id} still {status or 'unreadable'} after {waited:.1f} s of polling"
 
 
-# (schema, operation, check) already probed: each probe is sent once per operation per run.
-_probed: set[tuple[int, str, str]] = set()
+# Per schema, the (operation, check) pairs already probed: each probe is sent once per operation per run.
+# The schema itself is held too, so its id cannot be reused by a new schema while the entry lives.
+_probed: dict[int, tuple[Any, set[tuple[str, str]]]] = {}
 _probed_lock = threading.Lock()
 
 
 def _first_time(case: Case[Any], check: str) -> bool:
-    key = (id(case.operation.schema), case.operation.label, check)
+    schema = case.operation.schema
     with _probed_lock:
-        if key in _probed:
+        done = _probed.setdefault(id(schema), (schema, set()))[1]
+        if (case.operation.label, check) in done:
             return False
-        _probed.add(key)
+        done.add((case.operation.label, check))
         return True
 
 
@@ -142,4 +144,4 @@ def _bearer(token: str) -> dict[str, str]:
 def forget_run(schema: Any) -> None:
     """Drop per-run memory (which operations were probed) once a run over `schema` ends."""
     with _probed_lock:
-        _probed.difference_update({key for key in _probed if key[0] == id(schema)})
+        _probed.pop(id(schema), None)
