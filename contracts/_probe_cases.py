@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from contracts.schema import SUBMIT, FieldRule, field_rules, load_schema, operation_path, request_schema
+from contracts.schema import SUBMIT, FieldRule, field_rules, load_schema, operation_path, poison_field, request_schema
 from contracts.validators import field_validator, request_validator
 
 Expectation = Literal["accept", "reject"]
@@ -179,16 +179,10 @@ def _off_pattern(rule: FieldRule, conforming: str) -> str:
 
 
 def _poison_for(field: str) -> str:
-    # Remove a plain required field (no enum, pattern or bound): it sits in the same pydantic model as the
-    # numbers under test, whereas app_id and image may be routed or renamed by the gateway before validation.
-    candidates = sorted(
-        (rule for rule in field_rules(SUBMIT) if rule.required and rule.enum is None and rule.pattern is None),
-        key=lambda rule: any(b is not None for b in (rule.minimum, rule.maximum, rule.exclusive_minimum)),
-    )
-    for rule in candidates:
-        if rule.name != field:
-            return rule.name
-    raise ProbeError(f"the contract has no second required field to remove while probing {field}")
+    try:
+        return poison_field(avoiding=field)
+    except KeyError as exc:
+        raise ProbeError(str(exc.args[0])) from None
 
 
 def _made_up(rule: FieldRule) -> Any:

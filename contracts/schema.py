@@ -137,6 +137,22 @@ def field_rule(operation_id: str, name: str) -> FieldRule:
     raise KeyError(f"field {name!r} is not in the {operation_id} request body")
 
 
+def poison_field(avoiding: str | None = None) -> str:
+    """A required submit field to leave out so that the contract rejects a body, whatever else it holds.
+
+    A plain one (no enum, pattern or bound) is preferred: it sits in the same pydantic model as the values
+    under test, whereas `app_id` and `image` may be routed or renamed by the gateway before validation.
+    """
+    candidates = sorted(
+        (rule for rule in field_rules(SUBMIT) if rule.required and rule.enum is None and rule.pattern is None),
+        key=lambda rule: any(bound is not None for bound in (rule.minimum, rule.maximum, rule.exclusive_minimum)),
+    )
+    for rule in candidates:
+        if rule.name != avoiding:
+            return rule.name
+    raise KeyError(f"the contract has no second required field to leave out beside {avoiding!r}")
+
+
 def max_request_bytes() -> int:
     """The largest request body the API accepts."""
     limit: int = _load()["x-max-request-bytes"]
