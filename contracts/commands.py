@@ -89,15 +89,31 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
     from contracts.runner import run_contract
 
     options = contract_options(target, args)
+    if args.report_dir is not None:
+        _writable(args.report_dir)  # before the run, not after minutes of requests
     print(_plan(target, options), file=sys.stderr, flush=True)
     outcome = run_contract(target, options)
     print(summary(outcome))
     if target.is_loopback and any(check in AUTH_CHECKS for _, check in outcome.failing):
         print(f"hint: qolaba-mock serve accepts any token unless started with --token ${target.token_env}")
     if args.report_dir is not None:
-        for path in write_reports(outcome, args.report_dir):
+        try:
+            written = write_reports(outcome, args.report_dir)
+        except OSError as exc:
+            raise TargetError(f"cannot write the reports to {args.report_dir}: {exc.strerror}") from None
+        for path in written:
             print(f"wrote {path}")
     return outcome.exit_code
+
+
+def _writable(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".qolaba-mock-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise TargetError(f"--report-dir {directory}: {exc.strerror or exc}") from None
 
 
 def contract_options(target: Target, args: argparse.Namespace) -> RunOptions:

@@ -17,6 +17,7 @@ from mockserver.config import Config, ConfigError
 from mockserver.config_sources import load_config
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 
 
 class UsageError(Exception):
@@ -80,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ConfigError, TargetError) as exc:
         print(f"qolaba-mock: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("qolaba-mock: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 def _serve_config(args: argparse.Namespace) -> Config:

@@ -184,6 +184,17 @@ def test_bad_input_is_one_line_and_exit_2(
     assert message in err and err.count("\n") == 1 and SECRET not in err
 
 
+def test_an_unwritable_report_dir_is_refused_before_any_request(
+    fake: LiveServer, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(contract(fake.url, token_env, "--report-dir", str(blocker / "reports"))) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"qolaba-mock: error: --report-dir {blocker / 'reports'}:") and err.count("\n") == 1
+    assert submits_in_journal(fake) == []
+
+
 def test_an_unreachable_base_url_is_exit_2_not_a_traceback(token_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["contract", "--base-url", closed_port_url(), "--token-env", token_env]) == 2
     err = capsys.readouterr().err
