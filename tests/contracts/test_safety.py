@@ -105,3 +105,11 @@ def test_status_reads_admit_valid_reads_but_never_a_valid_submit() -> None:
     assert not guard.admits(submit(valid_body()))
     with pytest.raises(SpendRefused):
         guard.before_send(submit(valid_body()))
+
+
+def test_a_valid_body_sent_with_another_method_starts_nothing_and_may_be_sent() -> None:
+    case = submit(valid_body())
+    case.method = "PUT"  # what schemathesis's coverage phase does to probe unsupported methods
+    guard = SpendGuard("safe")
+    assert guard.admits(case)
+    SpendGuard("full", max_spend=0).before_send(case)
