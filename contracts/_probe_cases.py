@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from contracts.schema import SUBMIT, FieldRule, field_rules, load_schema, operation_path, poison_field, request_schema
+from contracts.schema import SUBMIT, FieldRule, field_rules, operation, poison_field, request_schema
 from contracts.validators import field_validator, request_validator
 
 Expectation = Literal["accept", "reject"]
@@ -57,10 +57,6 @@ class ProbeCase:
         if self.value is not ABSENT:
             body[self.field] = self.value
         return body
-
-
-def submit_path() -> str:
-    return operation_path(SUBMIT)
 
 
 @functools.cache
@@ -201,8 +197,7 @@ def _made_up(rule: FieldRule) -> Any:
 
 
 def _example() -> dict[str, Any]:
-    operation = load_schema()["paths"][submit_path()]["post"]
-    example: dict[str, Any] = operation["requestBody"]["content"]["application/json"].get("example", {})
+    example: dict[str, Any] = operation(SUBMIT)["requestBody"]["content"]["application/json"].get("example", {})
     return example
 
 

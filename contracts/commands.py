@@ -6,10 +6,12 @@ Exit codes: 0 the API conforms, 1 violations (drift) found, 2 usage or connectio
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 # Non-loopback defaults: a production run spends little and goes slowly unless told otherwise.
 REMOTE_MAX_SPEND = 3
 REMOTE_RATE_LIMIT = "2/s"
+Number = TypeVar("Number", int, float)
 AUTH_CHECKS = frozenset({"auth_is_enforced", "ignored_auth"})
 _RATE = re.compile(r"^[1-9][0-9]*/[smhd]$")
 
@@ -66,7 +69,7 @@ def add_commands(commands: Any) -> None:
     _target_arguments(probe)
     probe.add_argument("--json", action="store_true", help="print the matrix as JSON instead of a table")
     probe.add_argument("--request-timeout", type=_positive_float, default=30.0, metavar="S")
-    probe.add_argument("--interval", type=float, default=None, metavar="S", help="pause between requests")
+    probe.add_argument("--interval", type=_seconds, default=None, metavar="S", help="pause between requests")
 
 
 def _target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -166,31 +169,27 @@ def _check_reachable(target: Target, timeout: float) -> None:
         raise TargetError(f"cannot reach {target.base_url}: {type(exc).__name__}: {exc}") from None
 
 
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return value
+def _number(
+    convert: Callable[[str], Number], *, accepts: Callable[[Number], bool], what: str
+) -> Callable[[str], Number]:
+    """An argparse type: `convert` the text, then refuse it unless `accepts` it, naming `what` was wanted."""
+
+    def parse(text: str) -> Number:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
-    return value
+_positive_int = _number(int, accepts=lambda value: value >= 1, what="a positive integer")
+_non_negative_int = _number(int, accepts=lambda value: value >= 0, what="an integer >= 0")
+_positive_float = _number(float, accepts=lambda value: 0 < value < math.inf, what="a positive number of seconds")
+_seconds = _number(float, accepts=lambda value: 0 <= value < math.inf, what="a number of seconds >= 0")
 
 
 def _rate(text: str) -> str:

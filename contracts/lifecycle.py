@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from contracts.schema import STATUS, SUBMIT, load_schema
+from contracts.schema import STATUS, SUBMIT, operation
 
 if TYPE_CHECKING:
     from schemathesis import Case
@@ -35,14 +35,9 @@ class Link:
 @functools.cache
 def status_link() -> Link:
     """The contract's link from a queued submit to the task-status operation."""
-    submit = load_schema()["paths"]
-    for path_item in submit.values():
-        operation = path_item.get("post", {})
-        if operation.get("operationId") != SUBMIT:
-            continue
-        for link in operation["responses"]["200"].get("links", {}).values():
-            if link.get("operationId") == STATUS:
-                return Link(operation_id=STATUS, request_body=dict(link["requestBody"]))
+    for link in operation(SUBMIT)["responses"]["200"].get("links", {}).values():
+        if link.get("operationId") == STATUS:
+            return Link(operation_id=STATUS, request_body=dict(link["requestBody"]))
     raise KeyError(f"the contract has no link from {SUBMIT} to {STATUS}")
 
 

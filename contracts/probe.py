@@ -27,7 +27,8 @@ from typing import Any, Literal
 
 import httpx
 
-from contracts._probe_cases import ABSENT, ProbeCase, ProbeError, base_body, contract_accepts, probe_cases, submit_path
+from contracts._probe_cases import ABSENT, ProbeCase, ProbeError, base_body, contract_accepts, probe_cases
+from contracts.schema import SUBMIT, operation_path
 from contracts.target import Target
 
 __all__ = ["ABSENT", "ProbeError", "ProbeReport", "ProbeRow", "run_probe"]
@@ -154,7 +155,7 @@ def run_probe(
         report = run_probe(target, transport=QolabaMock(app).transport())
         assert not report.drifted, report.table()
     """
-    base, path = base_body(), submit_path()
+    base, path = base_body(), operation_path(SUBMIT)
     rows: list[ProbeRow] = []
     stopped: str | None = None
     last_sent: float | None = None

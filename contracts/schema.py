@@ -65,22 +65,27 @@ def contract_json() -> bytes:
     return json.dumps(_load(), ensure_ascii=False).encode()
 
 
-def _operation(operation_id: str) -> dict[str, Any]:
-    for path_item in _load()["paths"].values():
+def _find(operation_id: str) -> tuple[str, dict[str, Any]]:
+    for path, path_item in _load()["paths"].items():
         for operation in path_item.values():
             if isinstance(operation, dict) and operation.get("operationId") == operation_id:
-                return operation
+                return str(path), operation
     raise KeyError(f"operation_id={operation_id!r} is not in the contract")
+
+
+def _operation(operation_id: str) -> dict[str, Any]:
+    return _find(operation_id)[1]
+
+
+def operation(operation_id: str) -> dict[str, Any]:
+    """An operation's OpenAPI object (request body, responses, links), as a fresh copy."""
+    return copy.deepcopy(_operation(operation_id))
 
 
 @functools.cache
 def operation_path(operation_id: str) -> str:
     """The path an operation is served at, e.g. `/getImagetoImage`."""
-    for path, path_item in _load()["paths"].items():
-        for operation in path_item.values():
-            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
-                return str(path)
-    raise KeyError(f"operation_id={operation_id!r} is not in the contract")
+    return _find(operation_id)[0]
 
 
 def component(name: str) -> dict[str, Any]:
