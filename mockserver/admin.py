@@ -7,17 +7,19 @@ Invalid input answers 422 with the same envelope the API uses, naming the key.
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from mockserver import envelope, namespaces
+from contracts import max_request_bytes
+from mockserver import auth, envelope, namespaces
 from mockserver.backend import Backend
+from mockserver.bodies import BodyTooLarge, ClientGone, read_body
 from mockserver.clock import VirtualClock
-from mockserver.config import ConfigError
+from mockserver.config import CONFIG_KEYS, ConfigError
+from mockserver.decoding import InvalidJson, parse_object
 from mockserver.faults import FaultError, parse_fault
 from mockserver.latency import LatencyError, parse_latency
 from mockserver.namespaces import Namespace
@@ -25,6 +27,8 @@ from mockserver.namespaces import Namespace
 # Keys that can change on a running server; host, port and the clock are fixed at start.
 PATCHABLE = frozenset({"tokens", "latency", "faults", "fidelity", "rate_limit", "result_ttl", "gateway_timeout"})
 RESET_SCOPES = ("journal", "tasks", "all")
+# Journal pages: entries per answer by default, and at most.
+JOURNAL_PAGE, JOURNAL_PAGE_MAX = 100, 1000
 
 
 class AdminError(Exception):
@@ -52,14 +56,15 @@ def _space(request: Request) -> Namespace:
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
     try:
-        value = json.loads(raw or b"{}")
-    except ValueError:
-        raise AdminError("body", "The body must be a JSON object.", 400) from None
-    if not isinstance(value, dict):
-        raise AdminError("body", "The body must be a JSON object.", 400)
-    return value
+        raw = await read_body(request, max_request_bytes())
+        return parse_object(raw) if raw.strip() else {}
+    except BodyTooLarge as exc:
+        raise AdminError("body", str(exc), 413) from None
+    except InvalidJson as exc:
+        raise AdminError("body", f"The body must be a JSON object: {exc}", 400) from None
+    except ClientGone:
+        raise AdminError("body", "The client disconnected before its body arrived.", 400) from None
 
 
 def _admin(handler: Any) -> Any:
@@ -83,19 +88,27 @@ async def get_config(request: Request) -> dict[str, Any]:
 
 async def patch_config(request: Request) -> dict[str, Any]:
     changes = await _json_object(request)
-    for key in changes:
-        if key not in PATCHABLE:
-            raise AdminError(key, f"{key!r} cannot be changed at run time; changeable: {', '.join(sorted(PATCHABLE))}")
-    if "tokens" in changes and isinstance(changes["tokens"], list):
-        changes["tokens"] = frozenset(changes["tokens"])
-    if "faults" in changes and isinstance(changes["faults"], list):
-        changes["faults"] = tuple(changes["faults"])
+    unknown = sorted(set(changes) - CONFIG_KEYS)
+    if unknown:
+        raise AdminError(unknown[0], f"unknown key {unknown[0]!r}; changeable: {', '.join(sorted(PATCHABLE))}")
+    fixed = sorted(set(changes) - PATCHABLE)
+    if fixed:
+        changeable = ", ".join(sorted(PATCHABLE))
+        raise AdminError(fixed[0], f"{fixed[0]!r} cannot be changed at run time; changeable: {changeable}")
+    backend = _backend(request)
     try:
-        config = dataclasses.replace(_backend(request).config, **changes)
-    except (ConfigError, TypeError) as exc:
+        config = dataclasses.replace(backend.config, **changes)
+    except ConfigError as exc:
         raise AdminError(next(iter(changes)), str(exc)) from None
-    _backend(request).reconfigure(config)
+    _refuse_lockout(request, config.tokens)
+    backend.reconfigure(config)
     return config.public_view()
+
+
+def _refuse_lockout(request: Request, tokens: frozenset[str]) -> None:
+    # A caller that replaces the token set must keep its own token in it, or it could never undo the change.
+    if tokens and "authorization" in request.headers and auth.check(request.headers, tokens) is not None:
+        raise AdminError("tokens", "The new tokens would refuse the token this request was sent with; include it.")
 
 
 async def get_seed(request: Request) -> dict[str, Any]:
@@ -118,15 +131,16 @@ async def get_clock(request: Request) -> dict[str, Any]:
 
 
 async def advance_clock(request: Request) -> dict[str, Any]:
-    seconds = (await _json_object(request)).get("seconds")
+    seconds: Any = (await _json_object(request)).get("seconds")
     space = _space(request)
     if not isinstance(space.clock, VirtualClock):
         raise AdminError(
             "clock", "The clock is the system clock; start the server with --clock virtual to advance it.", 409
         )
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 <= seconds < float("inf"):
-        raise AdminError("seconds", f"seconds={seconds!r} must be a non-negative number")
-    return {"namespace": space.name, "now": space.clock.advance(seconds)}
+    try:
+        return {"namespace": space.name, "now": space.clock.advance(seconds)}
+    except (ValueError, OverflowError) as exc:
+        raise AdminError("seconds", f"{exc}; e.g. 40") from None
 
 
 async def get_faults(request: Request) -> dict[str, Any]:
@@ -162,7 +176,7 @@ async def put_latency(request: Request) -> dict[str, Any]:
     if not isinstance(spec, str):
         raise AdminError("latency", f"latency={spec!r} must be a latency spec, e.g. 'fixed:250ms'")
     try:
-        normalised = parse_latency(spec).spec
+        normalised = parse_latency(spec, limit=_backend(request).config.max_latency).spec
     except LatencyError as exc:
         raise AdminError("latency", str(exc)) from None
     _space(request).set_latency(normalised)
@@ -170,9 +184,28 @@ async def put_latency(request: Request) -> dict[str, Any]:
 
 
 async def journal(request: Request) -> dict[str, Any]:
+    """One page of the journal, oldest first: `?after=SEQ` continues from `next_after`, `?limit=` up to 1000."""
     space = _space(request)
-    path = request.query_params.get("path")
-    return {"namespace": space.name, "entries": [e.as_dict() for e in space.journal.calls_to(path)]}
+    after = _query_int(request, "after", 0, minimum=0)
+    limit = _query_int(request, "limit", JOURNAL_PAGE, minimum=1, maximum=JOURNAL_PAGE_MAX)
+    entries, more = space.journal.page(after=after, limit=limit, path=request.query_params.get("path"))
+    return {
+        "namespace": space.name,
+        "entries": [e.as_dict() for e in entries],
+        "next_after": entries[-1].seq if entries else after,
+        "more": more,
+    }
+
+
+def _query_int(request: Request, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    value = int(text) if text.isdecimal() and len(text) <= 18 else None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        upper = "" if maximum is None else f" and at most {maximum}"
+        raise AdminError(name, f"{name}={text!r} must be a whole number of at least {minimum}{upper}")
+    return value
 
 
 async def tasks(request: Request) -> dict[str, Any]:

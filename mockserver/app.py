@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.applications import Starlette
@@ -17,6 +18,8 @@ from mockserver.backend import Backend, Reply
 from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.connection_faults import ConnectionFaultMiddleware
+from mockserver.guards import GuardMiddleware
+from mockserver.holding import Drain
 from mockserver.recording import RecordingMiddleware
 from mockserver.routes import api_routes, reply_response
 
@@ -38,9 +41,11 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> S
     app = _FakeApp(
         routes=[*api_routes(), Mount("/__admin", routes=admin.routes)],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
-        middleware=[Middleware(RecordingMiddleware, backend=backend)],
+        middleware=[Middleware(GuardMiddleware, backend=backend), Middleware(RecordingMiddleware, backend=backend)],
     )
     app.state.backend = backend
+    # Started by the server on shutdown: every held request lets go at once (holding.py).
+    app.state.drain = Drain()
     return app
 
 
@@ -48,7 +53,13 @@ class _FakeApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The connection layer wraps even Starlette's error middleware: it needs the server's own `send`
         # to reach the socket, and Starlette's layers replace `send` with closures.
-        await ConnectionFaultMiddleware(super().__call__)(scope, receive, send)
+        try:
+            await ConnectionFaultMiddleware(super().__call__)(scope, receive, send)
+        except asyncio.CancelledError:
+            # A shutdown past its grace period cancels what still runs (a client still uploading, say);
+            # the process is ending, so that is no error worth a traceback.
+            if not self.state.drain.started:
+                raise
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+# Keyed per process: a token id tells callers apart within one run, and cannot be used to confirm a
+# guessed token offline (an unkeyed hash could).
+_TOKEN_ID_KEY = secrets.token_bytes(32)
 
 
 @dataclass(frozen=True)
@@ -24,14 +30,22 @@ def check(headers: Mapping[str, str], tokens: frozenset[str]) -> AuthFailure | N
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return AuthFailure("Not authenticated", "Malformed header: expected Authorization: Bearer <token>", True)
-    if tokens and token not in tokens:
+    if tokens and not _known(token, tokens):
         return AuthFailure("Invalid API Key", "The bearer token is not one this server accepts.", challenge=False)
     return None
 
 
+def _known(token: str, tokens: frozenset[str]) -> bool:
+    # Compared in constant time, each of them: the answer's timing says nothing about the tokens.
+    given = token.encode("utf-8", "surrogateescape")
+    return sum(hmac.compare_digest(given, known.encode()) for known in tokens) > 0
+
+
 def token_id(headers: Mapping[str, str]) -> str:
-    """A short, stable stand-in for the caller's token: tells callers apart without storing the secret."""
+    """A short stand-in for the caller's token, stable within this process: tells callers apart without
+    storing the secret."""
     _, _, token = headers.get("authorization", "").strip().partition(" ")
     if not token.strip():
         return "anonymous"
-    return "tok_" + hashlib.sha256(token.strip().encode()).hexdigest()[:12]
+    digest = hmac.new(_TOKEN_ID_KEY, token.strip().encode("utf-8", "surrogateescape"), hashlib.sha256)
+    return "tok_" + digest.hexdigest()[:16]

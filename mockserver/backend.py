@@ -129,7 +129,7 @@ class Backend:
             return self._sync_reply(space, result, timing, fault_name)
         task_id = new_uuid(space.rng)
         if fault_name != "task_lost":  # production loses the id: it reads PENDING forever
-            space.tasks.add(Task(id=task_id, ready_at=space.clock.now() + timing.total, result=result))
+            space.tasks.add(Task.of(task_id, space.clock.now() + timing.total, result))
         return Reply(200, envelope.queued(body=body, task_id=task_id), fault=fault_name)
 
     def _lookup(self, space: Namespace, body: dict[str, Any]) -> Reply:
@@ -187,7 +187,8 @@ class Backend:
         model = parse_latency(steering.latency) if steering.latency else space.latency
         now = space.clock.now()
         idle_for = None if space.last_job_at is None else now - space.last_job_at
-        timing = model.sample(request, space.rng, idle_for)
+        # A spec's tails (lognormal, workload noise) are cut at the bound on how long a request is held.
+        timing = model.sample(request, space.rng, idle_for).capped(self.config.max_latency)
         space.last_job_at = now + timing.total
         return timing
 
@@ -204,7 +205,7 @@ class Backend:
         # The gateway gives up on a sync call, but the job runs on; it stays visible to the admin API as a task.
         timing = self._timing(space, request, steering)
         result = self._outcome(space, body, request, timing, None, base_url=base_url)
-        space.tasks.add(Task(id=new_uuid(space.rng), ready_at=space.clock.now() + timing.total, result=result))
+        space.tasks.add(Task.of(new_uuid(space.rng), space.clock.now() + timing.total, result))
         failed = envelope.failed(error=fault.error or "Gateway Timeout", error_data=fault.error_data, body=body)
         return Reply(504, failed, delay=self.config.gateway_timeout, fault=fault.name)
 

@@ -112,9 +112,16 @@ def _spec(as_json: bool) -> int:
 
 
 def _serve(config: Config) -> int:
-    import uvicorn
-
     from mockserver.app import create_app
+    from mockserver.guards import is_loopback
+    from mockserver.server import draining_server
+
+    if not is_loopback(config.host) and not config.tokens:
+        print(
+            f"qolaba-mock: warning: serving on {config.host} with no --token: anyone who can reach this port "
+            "can call the API and the admin API",
+            file=sys.stderr,
+        )
 
     # Bind before starting uvicorn so a busy port is a one-line error, and port 0 can report its choice.
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
@@ -130,8 +137,7 @@ def _serve(config: Config) -> int:
     host, port = sock.getsockname()[:2]
     url_host = f"[{host}]" if family == socket.AF_INET6 else host
     print(f"qolaba-mock serving on http://{url_host}:{port}", flush=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", access_log=False))
-    server.run(sockets=[sock])
+    draining_server(create_app(config)).run(sockets=[sock])
     return 0
 
 

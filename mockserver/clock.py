@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import threading
 import time
 from typing import Protocol
 
@@ -40,6 +41,10 @@ class SystemClock:
             await asyncio.sleep(seconds * self.scale)
 
 
+# The last second that dates, output names and `time.gmtime` can express (9999-12-31T23:59:59Z).
+LATEST = 253_402_300_799.0
+
+
 class VirtualClock:
     """Simulated time that moves only through `advance`; sleepers wake when their deadline is passed.
 
@@ -52,28 +57,67 @@ class VirtualClock:
         self._now = float(start)
         self._order = itertools.count()
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._abandoned = 0
+        # Tests advance the clock from their own thread while a live server's loop adds sleepers.
+        self._lock = threading.Lock()
 
     def now(self) -> float:
         return self._now
 
     def advance(self, seconds: float) -> float:
-        """Move time forward and wake every sleeper whose deadline has come; returns the new time."""
-        if seconds < 0:
-            raise ValueError(f"seconds={seconds!r} must not be negative: the clock never goes back")
-        self._now += seconds
-        while self._sleepers and self._sleepers[0][0] <= self._now:
-            _, _, future = heapq.heappop(self._sleepers)
-            if not future.done():
-                # advance() may be called from a thread other than the sleeper's loop (a live server).
-                future.get_loop().call_soon_threadsafe(_wake, future)
-        return self._now
+        """Move time forward and wake every sleeper whose deadline has come; returns the new time.
+
+        ValueError if `seconds` is negative, not a finite number, or would carry the clock past year 9999.
+        """
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValueError(f"seconds={seconds!r} must be a number")
+        if not 0 <= seconds <= LATEST - self._now:
+            raise ValueError(
+                f"seconds={seconds!r} must be between 0 and {LATEST - self._now:.0f}: the clock never goes back, "
+                "nor past the year 9999"
+            )
+        with self._lock:
+            self._now += seconds
+            while self._sleepers and self._sleepers[0][0] <= self._now:
+                _, _, future = heapq.heappop(self._sleepers)
+                if not future.done():
+                    # advance() may be called from a thread other than the sleeper's loop (a live server).
+                    wake_soon(future)
+                else:
+                    self._abandoned = max(0, self._abandoned - 1)
+            return self._now
 
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), future))
-        await future
+        with self._lock:
+            heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            self._forget_abandoned()
+            raise
+
+    @property
+    def sleepers(self) -> int:
+        """Sleepers still waiting for their deadline."""
+        return len(self._sleepers) - self._abandoned
+
+    def _forget_abandoned(self) -> None:
+        # A sleeper whose request went away stays in the heap until its deadline; far deadlines would pile
+        # up, so the heap is rebuilt once most of it is abandoned (amortised O(1) per sleeper).
+        with self._lock:
+            self._abandoned += 1
+            if self._abandoned * 2 > len(self._sleepers):
+                self._sleepers = [entry for entry in self._sleepers if not entry[2].done()]
+                heapq.heapify(self._sleepers)
+                self._abandoned = 0
+
+
+def wake_soon(future: asyncio.Future[None]) -> None:
+    """Resolve `future` in its own loop, from any thread, unless it is already done (e.g. cancelled)."""
+    future.get_loop().call_soon_threadsafe(_wake, future)
 
 
 def _wake(future: asyncio.Future[None]) -> None:

@@ -42,27 +42,74 @@ class Config:
     gateway_timeout: float = 100.0
     # Base of the output URLs; None means "the base URL the request arrived on".
     public_url: str | None = None
+    # Host names a request on a loopback socket may carry besides loopback names (DNS-rebinding guard).
+    allowed_hosts: tuple[str, ...] = ()
+
+    # Bounds on what clients can make the fake hold (README, "Limits"). Per namespace unless said otherwise.
+    # The longest any one request is held, in simulated seconds: latency specs, headers, gateway_timeout.
+    max_latency: float = 3600.0
+    # Namespaces on the server; the least recently used one beyond this is forgotten.
+    max_namespaces: int = 64
+    # Queued tasks, and the bytes of their stored answers; the oldest go first (and then read PENDING).
+    max_tasks: int = 10_000
+    task_bytes: int = 32 << 20  # 32 MiB
+    # Journal entries, their total bytes, and the bytes kept of each request or response body.
+    journal_entries: int = 10_000
+    journal_bytes: int = 8 << 20  # 8 MiB, not a contract bound
+    journal_body_bytes: int = 16 << 10  # 16 KiB
 
     def __post_init__(self) -> None:
-        # Accept any iterable of tokens or faults but store immutable values, so the object stays hashable.
+        for key in ("tokens", "faults", "allowed_hosts"):
+            value = getattr(self, key)
+            # A bare string would become a set of one-letter tokens.
+            if not isinstance(value, list | tuple | set | frozenset) or not all(isinstance(v, str) for v in value):
+                shown = type(value).__name__ if key == "tokens" else repr(value)  # never echo a secret
+                raise ConfigError(f"{key}={shown} must be a list of strings")
+        # Accept any iterable but store immutable values, so the object stays hashable.
         object.__setattr__(self, "tokens", frozenset(self.tokens))
         object.__setattr__(self, "faults", tuple(self.faults))
+        object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
         _require(_is_int(self.port) and 0 <= self.port <= 65535, "port", self.port, "an integer 0..65535")
         _require(_is_int(self.seed) and self.seed >= 0, "seed", self.seed, "a non-negative integer")
         _require(_is_host(self.host), "host", self.host, "an IP address or host name")
-        _require(
-            all(isinstance(t, str) and t.strip() and t == t.strip() for t in self.tokens),
-            "tokens",
-            sorted(map(str, self.tokens)),
-            "non-empty strings without surrounding spaces",
-        )
-        for key in ("time_scale", "result_ttl", "gateway_timeout"):
+        bad_tokens = sum(1 for t in self.tokens if not t.strip() or t != t.strip())
+        if bad_tokens:
+            # Tokens are secrets: say how many are wrong, never what they are.
+            raise ConfigError(
+                f"tokens must be a list of non-empty strings without surrounding spaces; {bad_tokens} of "
+                f"{len(self.tokens)} is not"
+            )
+        _require(all(h.strip() for h in self.allowed_hosts), "allowed_hosts", self.allowed_hosts, "host names")
+        for key in ("time_scale", "result_ttl", "gateway_timeout", "max_latency"):
             value = getattr(self, key)
             _require(_is_positive(value), key, value, "a positive number")
+        for key in ("max_namespaces", "max_tasks", "task_bytes", "journal_entries", "journal_bytes"):
+            value = getattr(self, key)
+            _require(_is_int(value) and value >= 1, key, value, "a positive integer")
+        _require(
+            _is_int(self.journal_body_bytes) and self.journal_body_bytes >= 0,
+            "journal_body_bytes",
+            self.journal_body_bytes,
+            "a non-negative integer",
+        )
+        _require(
+            self.gateway_timeout <= self.max_latency,
+            "gateway_timeout",
+            self.gateway_timeout,
+            f"at most max_latency ({self.max_latency:g} s)",
+        )
         _require(self.clock in ("system", "virtual"), "clock", self.clock, "'system' or 'virtual'")
         _require(self.fidelity in ("current", "legacy"), "fidelity", self.fidelity, "'current' or 'legacy'")
+        _require(isinstance(self.latency, str), "latency", self.latency, "a latency spec, e.g. 'fixed:250ms'")
         _require(
-            self.public_url is None or str(self.public_url).startswith(("http://", "https://")),
+            self.rate_limit is None or isinstance(self.rate_limit, str),
+            "rate_limit",
+            self.rate_limit,
+            "a rate such as '60/min'",
+        )
+        _require(
+            self.public_url is None
+            or (isinstance(self.public_url, str) and self.public_url.startswith(("http://", "https://"))),
             "public_url",
             self.public_url,
             "an absolute http(s) URL",
@@ -76,7 +123,7 @@ class Config:
         from mockserver.ratelimit import RateLimitError, parse_rate_limit
 
         try:
-            parse_latency(self.latency)
+            parse_latency(self.latency, limit=self.max_latency)
         except LatencyError as exc:
             raise ConfigError(f"latency: {exc}") from None
         for spec in self.faults:
@@ -95,6 +142,7 @@ class Config:
         view = {f.name: getattr(self, f.name) for f in fields(self)}
         view["tokens"] = len(self.tokens)
         view["faults"] = list(self.faults)
+        view["allowed_hosts"] = list(self.allowed_hosts)
         return view
 
 
@@ -111,7 +159,12 @@ def _is_int(value: object) -> bool:
 
 
 def _is_positive(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and value > 0
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 _HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")

@@ -12,9 +12,10 @@ import struct
 from typing import Any
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.clock import Clock
+from mockserver.holding import Drain, hold, shutting_down, until_disconnect
 
 ABORT_KEY = "qolaba_mock.abort"
 # A body that starts like the envelope and stops mid-object.
@@ -31,13 +32,13 @@ class ConnectionFault(ConnectionError):
         self.fault = fault
 
 
-def fault_response(fault: str, body: bytes, clock: Clock) -> Response:
+def fault_response(fault: str, body: bytes, clock: Clock, drain: Drain) -> Response:
     if fault == "malformed_json":
         return Response(MALFORMED_BODY, media_type="application/json")
     if fault == "slow_body":
-        return _SlowBody(body, clock)
+        return _SlowBody(body, clock, drain)
     if fault == "hang":
-        return _Hang()
+        return _Hang(drain)
     return _Abort(fault)
 
 
@@ -52,24 +53,34 @@ class _Abort(Response):
 
 
 class _Hang(Response):
+    def __init__(self, drain: Drain) -> None:
+        super().__init__()
+        self.drain = drain
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # No answer until the client gives up (disconnects or cancels).
-        while (await receive())["type"] != "http.disconnect":
-            pass
+        # No answer until the client gives up (disconnects or cancels), or the server stops.
+        if await hold(None, None, receive, self.drain) == "draining":
+            await shutting_down()(scope, receive, send)
 
 
 class _SlowBody(Response):
-    def __init__(self, body: bytes, clock: Clock) -> None:
+    def __init__(self, body: bytes, clock: Clock, drain: Drain) -> None:
         super().__init__(body, media_type="application/json")
         self.clock = clock
+        self.drain = drain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         size = max(1, -(-len(self.body) // SLOW_BODY_CHUNKS))
-        for start in range(0, len(self.body), size):
-            await self.clock.sleep(SLOW_BODY_SECONDS / SLOW_BODY_CHUNKS)
-            more = start + size < len(self.body)
-            await send({"type": "http.response.body", "body": self.body[start : start + size], "more_body": more})
+        step = SLOW_BODY_SECONDS / SLOW_BODY_CHUNKS
+        # Each chunk is due at a fixed time from the start, so one clock advance of 10 s delivers them all.
+        started = self.clock.now()
+        for index, begin in enumerate(range(0, len(self.body), size), start=1):
+            ending = await hold(self.clock, started + index * step - self.clock.now(), receive, self.drain)
+            if ending == "disconnected":
+                return
+            more = begin + size < len(self.body)
+            await send({"type": "http.response.body", "body": self.body[begin : begin + size], "more_body": more})
 
 
 class ConnectionFaultMiddleware:
@@ -99,7 +110,7 @@ class ConnectionFaultMiddleware:
         else:
             transport.close()
         # Wait for the server to notice, so it does not try to answer a closed connection.
-        await _until_disconnect(receive)
+        await until_disconnect(receive)
 
 
 def _transport_of(send: Send) -> Any:
@@ -108,9 +119,3 @@ def _transport_of(send: Send) -> Any:
     transport = getattr(cycle, "transport", None)
     # uvloop's transports do not subclass asyncio's, so check for the methods used.
     return transport if all(hasattr(transport, name) for name in ("abort", "close", "get_extra_info")) else None
-
-
-async def _until_disconnect(receive: Receive) -> None:
-    message: Message = await receive()
-    while message["type"] != "http.disconnect":
-        message = await receive()

@@ -50,6 +50,13 @@ class Timing:
     def total(self) -> float:
         return self.startup_time + self.runtime
 
+    def capped(self, limit: float) -> Timing:
+        """The same timing, shortened (runtime first) so that `total` is at most `limit`."""
+        if self.total <= limit:
+            return self
+        startup = min(self.startup_time, limit)
+        return Timing(startup_time=startup, runtime=_round(max(0.0, limit - startup)))
+
 
 class LatencyModel(Protocol):
     @property
@@ -57,18 +64,37 @@ class LatencyModel(Protocol):
         """The spec it was parsed from, normalised (`fixed:0.25s` reads `fixed:250ms`)."""
         ...
 
+    @property
+    def longest(self) -> float:
+        """The longest duration the spec names (a lognormal's tail or a workload's runtime can go beyond it)."""
+        ...
+
     def sample(self, request: dict[str, Any], rng: random.Random, idle_for: float | None) -> Timing:
         """The timing of one job; `idle_for` is the simulated seconds since the previous job, None for the first."""
         ...
 
 
-def parse_latency(spec: str) -> LatencyModel:
+def parse_latency(spec: str, *, limit: float | None = None) -> LatencyModel:
     """The latency model a spec describes; LatencyError names the spec and the shapes it may take.
+
+    `limit` (simulated seconds, the server's `max_latency`) refuses a spec naming a longer duration.
 
     Usage:
         model = parse_latency("lognormal:median=800ms,sigma=0.4,max=5s")
         timing = model.sample(request, random.Random(0), idle_for=None)
     """
+    if not isinstance(spec, str):
+        raise LatencyError(f"latency={spec!r} is not a latency spec; expected {_SHAPES}")
+    model = _parse(spec)
+    if limit is not None and model.longest > limit:
+        raise LatencyError(
+            f"latency={spec!r} names {_format(model.longest)}, longer than the maximum of {_format(limit)} "
+            "(max_latency)"
+        )
+    return model
+
+
+def _parse(spec: str) -> LatencyModel:
     where = f"latency={spec!r}"
     kind, colon, body = (part.strip() for part in spec.partition(":"))
     if kind == "none" and not colon:
@@ -100,6 +126,10 @@ class _Fixed:
     spec: str
     seconds: float
 
+    @property
+    def longest(self) -> float:
+        return self.seconds
+
     def sample(self, request: dict[str, Any], rng: random.Random, idle_for: float | None) -> Timing:
         return Timing(runtime=_round(self.seconds))
 
@@ -109,6 +139,10 @@ class _Uniform:
     spec: str
     low: float
     high: float
+
+    @property
+    def longest(self) -> float:
+        return self.high
 
     def sample(self, request: dict[str, Any], rng: random.Random, idle_for: float | None) -> Timing:
         # Rounding must not carry a draw past either end.
@@ -122,6 +156,10 @@ class _Lognormal:
     sigma: float
     cap: float | None
 
+    @property
+    def longest(self) -> float:
+        return self.median if self.cap is None else self.cap
+
     def sample(self, request: dict[str, Any], rng: random.Random, idle_for: float | None) -> Timing:
         runtime = self.median * math.exp(min(_MAX_EXPONENT, self.sigma * rng.gauss(0.0, 1.0)))
         return Timing(runtime=_round(runtime if self.cap is None else min(self.cap, runtime)))
@@ -132,6 +170,10 @@ class _Workload:
     spec: str
     cold_start: float = _COLD_START
     idle: float = _IDLE_BEFORE_SCALE_DOWN
+
+    @property
+    def longest(self) -> float:
+        return self.cold_start
 
     def sample(self, request: dict[str, Any], rng: random.Random, idle_for: float | None) -> Timing:
         megapixels = floor_to_multiple_of_8(request["width"]) * floor_to_multiple_of_8(request["height"]) / 1e6

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import random
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 
 from mockserver.clock import Clock, SystemClock, VirtualClock
 from mockserver.config import Config
@@ -34,7 +37,8 @@ class Namespace:
     def __init__(self, name: str, config: Config, clock: Clock) -> None:
         self.name = name
         self.clock = clock
-        self.journal = Journal()
+        self.journal = Journal(config.journal_entries, config.journal_bytes)
+        self.tasks = TaskStore(clock, config.result_ttl, max_tasks=config.max_tasks, max_bytes=config.task_bytes)
         self.fault_override: tuple[str, ...] | None = None
         self.latency_override: str | None = None
         self.last_job_at: float | None = None
@@ -44,8 +48,10 @@ class Namespace:
     def apply(self, config: Config) -> None:
         """Take a new server config; this namespace's own overrides stay."""
         self.config = config
-        self.tasks = getattr(self, "tasks", None) or TaskStore(self.clock, config.result_ttl)
+        # The same stores stay (handles hold them); only their settings change.
         self.tasks.ttl = config.result_ttl
+        self.tasks.max_tasks, self.tasks.max_bytes = config.max_tasks, config.task_bytes
+        self.journal.max_entries, self.journal.max_bytes = config.journal_entries, config.journal_bytes
         self.limiter = RateLimiter(parse_rate_limit(config.rate_limit)) if config.rate_limit else None
         self._rebuild()
 
@@ -89,27 +95,51 @@ class Namespace:
 
 
 class Namespaces:
-    """Namespaces by name, created on first use."""
+    """Namespaces by name, created on first use, at most `config.max_namespaces` of them.
+
+    Beyond the bound the least recently used namespace is forgotten (never `default`), as a cache would.
+    """
 
     def __init__(self, config: Config, clock: Clock | None) -> None:
         self.config = config
         self._shared_clock = clock
         if clock is None and config.clock == "system":
             self._shared_clock = SystemClock(config.time_scale)
-        self._spaces: dict[str, Namespace] = {}
+        self._spaces: OrderedDict[str, Namespace] = OrderedDict()
+        # Test threads read namespaces while a live server's loop creates them.
+        self._lock = threading.Lock()
+        self.evicted = 0
+        self.get(DEFAULT)
 
     def get(self, name: str = DEFAULT) -> Namespace:
-        space = self._spaces.get(name)
-        if space is None:
+        """The namespace called `name`, created if new; NamespaceError if the name is not allowed."""
+        with self._lock:
+            space = self._spaces.get(name)
+            if space is not None:
+                self._spaces.move_to_end(name)
+                return space
             # A virtual clock per namespace lets parallel tests move time without touching each other.
             clock = self._shared_clock or VirtualClock()
             space = self._spaces[check_name(name)] = Namespace(name, self.config, clock)
-        return space
+            while len(self._spaces) > self.config.max_namespaces:
+                oldest = next(name for name in self._spaces if name != DEFAULT)
+                del self._spaces[oldest]
+                self.evicted += 1
+            return space
+
+    def find(self, name: str) -> Namespace | None:
+        """The namespace if it exists; never creates one."""
+        with self._lock:
+            return self._spaces.get(name)
 
     def apply(self, config: Config) -> None:
         self.config = config
-        for space in self._spaces.values():
+        for space in self:
             space.apply(config)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(list(self._spaces.values()))
+    def __iter__(self) -> Iterator[Namespace]:
+        with self._lock:
+            return iter(list(self._spaces.values()))
+
+    def __len__(self) -> int:
+        return len(self._spaces)

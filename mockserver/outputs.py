@@ -10,6 +10,7 @@ from collections import OrderedDict
 from typing import Any
 
 from mockserver import envelope
+from mockserver.clock import LATEST
 from mockserver.envelope import Envelope
 from mockserver.images import OutputImage, digest, floor_to_multiple_of_8
 from mockserver.latency import Timing
@@ -60,7 +61,7 @@ def success(
     # Bytes depend on the seed and the request only, never on order; one face per reference image.
     face_key = digest(seed, request["image"])
     request_key = json.dumps(request, sort_keys=True)
-    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(min(now, LATEST)))
     flagged = _nsfw_flags(rng, request["batch"]) if nsfw else [False] * request["batch"]
     result, low_res = [], []
     for index, is_nsfw in enumerate(flagged):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
@@ -32,23 +32,42 @@ def parse_rate_limit(spec: str) -> RateLimit:
 
 
 class RateLimiter:
-    """Counts each token's requests; `admit` answers None, or the seconds until a request would be admitted."""
+    """Counts each token's requests; `admit` answers None, or the seconds until a request would be admitted.
+
+    A token's bucket is forgotten once its window has passed without a request, so the limiter holds only
+    the tokens seen within one window (each with at most `requests` timestamps).
+    """
 
     def __init__(self, limit: RateLimit) -> None:
         self.limit = limit
-        self._seen: defaultdict[str, deque[float]] = defaultdict(deque)
+        # Least recently admitted first, so idle buckets are dropped from the front.
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
 
     def admit(self, token_id: str, now: float) -> float | None:
-        seen = self._seen[token_id]
+        self._drop_idle(now)
+        seen = self._seen.get(token_id)
+        if seen is None:
+            seen = self._seen[token_id] = deque()
         while seen and seen[0] <= now - self.limit.window:
             seen.popleft()
         if len(seen) >= self.limit.requests:
             return seen[0] + self.limit.window - now
         seen.append(now)
+        self._seen.move_to_end(token_id)
         return None
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def clear(self) -> None:
         self._seen.clear()
+
+    def _drop_idle(self, now: float) -> None:
+        while self._seen:
+            token_id, seen = next(iter(self._seen.items()))
+            if seen and seen[-1] > now - self.limit.window:
+                return
+            del self._seen[token_id]
 
 
 def retry_after_header(seconds: float) -> str:

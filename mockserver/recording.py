@@ -1,9 +1,12 @@
-"""ASGI middleware that writes every API exchange to its namespace's journal (admin calls are not recorded)."""
+"""ASGI middleware that writes every API exchange to its namespace's journal (admin calls are not recorded).
+
+The entry is written before the last byte of the answer goes out, so a client that has its answer can
+read its own call in the journal, whatever thread it reads from.
+"""
 
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -12,10 +15,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver import auth, namespaces
 from mockserver.backend import Backend
 from mockserver.connection_faults import ABORT_KEY
-from mockserver.journal import Entry
+from mockserver.journal import Body, Entry
+from mockserver.namespaces import Namespace
 
-# Bodies are kept for inspection up to this size; larger ones are summarised.
-_KEEP_BYTES = 64 * 1024
+# What a route tells the recorder, in the request's scope state.
+_SPACE_KEY = "qolaba_mock.space"
+_FAULT_KEY = "qolaba_mock.fault"
+_GONE_KEY = "qolaba_mock.client_gone"
+
+
+def note_namespace(scope: Scope, space: Namespace, arrived: float) -> None:
+    """The namespace a route resolved (possibly new), and the request's arrival on its clock."""
+    scope["state"][_SPACE_KEY] = (space, arrived)
+
+
+def note_fault(scope: Scope, fault: str | None) -> None:
+    scope["state"][_FAULT_KEY] = fault
+
+
+def note_client_gone(scope: Scope) -> None:
+    """The client left before its answer: the entry records no status."""
+    scope["state"][_GONE_KEY] = True
 
 
 class RecordingMiddleware:
@@ -28,64 +48,66 @@ class RecordingMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/__admin"):
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})
         headers = Headers(scope=scope)
-        name = headers.get(namespaces.HEADER, namespaces.DEFAULT)
-        try:
-            space = self.backend.namespaces.get(name)
-        except namespaces.NamespaceError:
-            space = self.backend.default
-        started_at = space.clock.now()
+        # Looked up, never created: only an authenticated API call creates a namespace (routes.py).
+        known = self.backend.namespaces.find(headers.get(namespaces.HEADER, namespaces.DEFAULT))
+        started_at = (known or self.backend.default).clock.now()
+        keep = self.backend.config.journal_body_bytes
         request_body, response_body = bytearray(), bytearray()
-        status: list[int] = []
-        response_size = [0]
-        media_type: list[str] = []
+        sizes = [0, 0]
+        keep_response = [keep]
+        start: list[Message] = []
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            recorded = True
+            state = scope["state"]
+            space, arrived = state.get(_SPACE_KEY, (known or self.backend.default, started_at))
+            answered = start and state.get(ABORT_KEY) is None and not state.get(_GONE_KEY)
+            response_headers = Headers(raw=start[0].get("headers", [])) if start else Headers()
+            space.journal.record(
+                Entry(
+                    seq=next(self._seq),
+                    namespace=space.name,
+                    started_at=arrived,
+                    finished_at=space.clock.now(),
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=start[0]["status"] if answered else None,
+                    fault=state.get(_FAULT_KEY),
+                    token_id=auth.token_id(headers) if "authorization" in headers else None,
+                    request=Body(bytes(request_body), sizes[0], headers.get("content-type", "")),
+                    response=Body(bytes(response_body), sizes[1], response_headers.get("content-type", "")),
+                )
+            )
 
         async def recording_receive() -> Message:
             message = await receive()
-            if message["type"] == "http.request" and len(request_body) < _KEEP_BYTES:
-                request_body.extend(message.get("body", b"")[: _KEEP_BYTES - len(request_body)])
+            if message["type"] == "http.request":
+                _keep(request_body, message.get("body", b""), keep, sizes, 0)
             return message
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status.append(message["status"])
-                media_type.append(Headers(raw=message.get("headers", [])).get("content-type", ""))
+                start.append(message)
+                if Headers(raw=message.get("headers", [])).get("content-type", "").startswith("image/"):
+                    keep_response[0] = 0  # an image is summarised by its type and size
             elif message["type"] == "http.response.body":
-                response_size[0] += len(message.get("body", b""))
-            if message["type"] == "http.response.body" and len(response_body) < _KEEP_BYTES:
-                response_body.extend(message.get("body", b"")[: _KEEP_BYTES - len(response_body)])
+                _keep(response_body, message.get("body", b""), keep_response[0], sizes, 1)
+                if not message.get("more_body", False) and not recorded:
+                    record()
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            state = scope.get("state", {})
-            aborted = state.get(ABORT_KEY) is not None
-            space.journal.record(
-                Entry(
-                    seq=next(self._seq),
-                    namespace=space.name,
-                    started_at=started_at,
-                    finished_at=space.clock.now(),
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=None if aborted or not status else status[0],
-                    fault=state.get("qolaba_mock.fault"),
-                    token_id=auth.token_id(headers) if "authorization" in headers else None,
-                    request_body=_readable(bytes(request_body), "application/json", len(request_body)),
-                    response_body=_readable(
-                        bytes(response_body), media_type[0] if media_type else "", response_size[0]
-                    ),
-                )
-            )
+            if not recorded:
+                record()
 
 
-def _readable(body: bytes, media_type: str, size: int) -> Any:
-    if not body:
-        return None
-    if media_type.startswith("image/"):
-        return f"<{media_type}, {size} bytes>"
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return body[:200].decode("utf-8", "replace")
+def _keep(kept: bytearray, chunk: Any, limit: int, sizes: list[int], index: int) -> None:
+    sizes[index] += len(chunk)
+    if len(kept) < limit:
+        kept.extend(chunk[: limit - len(kept)])

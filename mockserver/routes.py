@@ -4,37 +4,35 @@ from __future__ import annotations
 
 import json
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from contracts import contract_json, max_request_bytes
-from mockserver import auth, envelope, namespaces
+from mockserver import auth, envelope, namespaces, recording
 from mockserver.backend import Backend, Reply, Steering
+from mockserver.bodies import BodyTooLarge, ClientGone, read_body
 from mockserver.connection_faults import fault_response
+from mockserver.decoding import InvalidJson, parse_object
 from mockserver.faults import FaultError, header_fault
+from mockserver.holding import Drain, hold, shutting_down
 from mockserver.images import MEDIA_TYPES, render
 from mockserver.latency import LatencyError, parse_latency
-from mockserver.validation import InvalidJson, parse_object
 
 PREFIXES = ("", "/api/v1/studio")
 # The docs spell the submit path both ways.
 SUBMIT_PATHS = ("/getImagetoImage", "/getImageToImage")
 STATUS_PATHS = ("/getImage",)
 FAULT_HEADER, LATENCY_HEADER = "x-mock-fault", "x-mock-latency"
-FAULT_STATE_KEY = "qolaba_mock.fault"
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def reply_response(reply: Reply, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(reply.body, status_code=reply.status_code, headers={**reply.headers, **(headers or {})})
 
 
-def _bad_request(error: str, detail: str) -> Reply:
-    return Reply(400, envelope.failed(error=error, error_data=detail))
+def _bad_request(error: str, detail: str) -> JSONResponse:
+    return reply_response(Reply(400, envelope.failed(error=error, error_data=detail)))
 
 
 async def submit(request: Request) -> Response:
@@ -47,63 +45,58 @@ async def status(request: Request) -> Response:
 
 async def _operation(request: Request, operation: str) -> Response:
     backend: Backend = request.app.state.backend
-    try:
-        namespace = namespaces.check_name(request.headers.get(namespaces.HEADER, namespaces.DEFAULT))
-    except namespaces.NamespaceError as exc:
-        return reply_response(_bad_request("Invalid Mock Header", str(exc)))
-    clock = backend.namespaces.get(namespace).clock
-    # Latency counts from arrival, so the fake's own work is inside the configured delay, not added to it.
-    arrived = clock.now()
+    # Authenticated first: only a caller the server accepts may create a namespace.
     failure = auth.check(request.headers, backend.config.tokens)
     if failure is not None:
         headers = {"WWW-Authenticate": "Bearer"} if failure.challenge else None
         return reply_response(Reply(401, envelope.failed(error=failure.error, error_data=failure.error_data)), headers)
     try:
-        steering = _steering(request, operation)
-        body = parse_object(await _read_body(request, max_request_bytes()))
-    except BodyTooLarge:
-        limit = f"The request body is larger than {max_request_bytes()} bytes."
-        return reply_response(Reply(413, envelope.failed(error="Payload Too Large", error_data=limit)))
+        space = backend.namespaces.get(request.headers.get(namespaces.HEADER, namespaces.DEFAULT))
+    except namespaces.NamespaceError as exc:
+        return _bad_request("Invalid Mock Header", str(exc))
+    clock = space.clock
+    # Latency counts from arrival, so the fake's own work is inside the configured delay, not added to it.
+    arrived = clock.now()
+    recording.note_namespace(request.scope, space, arrived)
+    try:
+        steering = _steering(request, operation, backend.config.max_latency)
+        body = parse_object(await read_body(request, max_request_bytes()))
+    except ClientGone:
+        recording.note_client_gone(request.scope)
+        return Response(status_code=400)  # nobody is left to read it
+    except BodyTooLarge as exc:
+        return reply_response(Reply(413, envelope.failed(error="Payload Too Large", error_data=str(exc))))
     except InvalidJson as exc:
-        return reply_response(_bad_request("Invalid JSON", str(exc)))
+        return _bad_request("Invalid JSON", str(exc))
     except (FaultError, LatencyError) as exc:
-        return reply_response(_bad_request("Invalid Mock Header", str(exc)))
+        return _bad_request("Invalid Mock Header", str(exc))
     token_id = auth.token_id(request.headers)
     if operation == "submit":
         reply = backend.submit(
-            body, base_url=str(request.base_url), token_id=token_id, namespace=namespace, steering=steering
+            body, base_url=str(request.base_url), token_id=token_id, namespace=space.name, steering=steering
         )
     else:
-        reply = backend.status(body, token_id=token_id, namespace=namespace, steering=steering)
-    request.scope["state"][FAULT_STATE_KEY] = reply.fault
-    await clock.sleep(arrived + reply.delay - clock.now())
+        reply = backend.status(body, token_id=token_id, namespace=space.name, steering=steering)
+    recording.note_fault(request.scope, reply.fault)
+    drain: Drain = request.app.state.drain
+    ending = await hold(clock, arrived + reply.delay - clock.now(), request.receive, drain)
+    if ending == "disconnected":
+        recording.note_client_gone(request.scope)
+    elif ending == "draining":
+        return shutting_down()
     if reply.connection is not None:
-        return fault_response(reply.connection, json.dumps(reply.body).encode(), clock)
+        return fault_response(reply.connection, json.dumps(reply.body).encode(), clock, drain)
     return reply_response(reply)
 
 
-def _steering(request: Request, operation: str) -> Steering:
+def _steering(request: Request, operation: str, max_latency: float) -> Steering:
     fault = request.headers.get(FAULT_HEADER)
     latency = request.headers.get(LATENCY_HEADER)
     if fault is not None:
         header_fault(fault, "submit" if operation == "submit" else "status")
     if latency is not None:
-        parse_latency(latency)
+        parse_latency(latency, limit=max_latency)
     return Steering(fault=fault, latency=latency)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    # Refuse early on a declared size, and stop reading a streamed body once it passes the limit.
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def output(request: Request) -> Response:
@@ -112,7 +105,8 @@ async def output(request: Request) -> Response:
     if image is None:
         reply = Reply(404, envelope.failed(error="Not Found", error_data="No output image at this URL."))
         return reply_response(reply)
-    return Response(render(image), media_type=MEDIA_TYPES[image.kind])
+    # Encoding a large image takes up to a few hundred ms of CPU: off the event loop, so polls keep flowing.
+    return Response(await run_in_threadpool(render, image), media_type=MEDIA_TYPES[image.kind])
 
 
 async def openapi(request: Request) -> Response:

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
-from types import TracebackType
-from typing import TYPE_CHECKING, cast
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Any, cast
 
 from mockserver.app import create_app
 from mockserver.clock import Clock
 from mockserver.config import Config
 
 if TYPE_CHECKING:
+    import uvicorn
     from starlette.applications import Starlette
     from starlette.types import ASGIApp
+
+    from mockserver.holding import Drain
+
+# How long a shutdown waits for answers still on their way, after held requests were let go (holding.py).
+GRACE_SECONDS = 1
+
+
+def draining_server(app: ASGIApp) -> uvicorn.Server:
+    """uvicorn's server, but shutting down first lets go of every held request (each answers 503), so a
+    SIGTERM or Ctrl-C ends the process within about a second whatever is in flight."""
+    import uvicorn
+
+    state: Any = getattr(app, "state", None)
+    drain: Drain | None = getattr(state, "drain", None)
+
+    class DrainingServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if drain is not None:
+                drain.start()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=GRACE_SECONDS)
+    return DrainingServer(config)
 
 
 class LiveServer:
@@ -33,8 +58,6 @@ class LiveServer:
         `config` then only names the host. QolabaMock reads `app.state.backend`, so a wrapper should expose the
         wrapped fake's `state`.
         """
-        import uvicorn
-
         if app is not None and clock is not None:
             raise TypeError("LiveServer(clock=...) sets the clock of the app built from config; build app= with it")
         self.config = config or Config()
@@ -44,7 +67,7 @@ class LiveServer:
         self._socket.bind((self.config.host, port))
         host, port = self._socket.getsockname()[:2]
         self.url = f"http://{host}:{port}"
-        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False))
+        self._server = draining_server(self.app)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 
     def start(self) -> LiveServer:
@@ -56,7 +79,8 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
+        # As a SIGTERM would: drain held requests, then exit (off the main thread uvicorn re-raises nothing).
+        self._server.handle_exit(signal.SIGTERM, None)
         self._thread.join(timeout=10)
         self._socket.close()
 

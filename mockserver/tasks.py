@@ -2,36 +2,67 @@
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from mockserver.clock import Clock
 
+# What one task costs beyond its encoded answer (id, times, bookkeeping), for the byte bound.
+_TASK_OVERHEAD = 200
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Task:
-    """A queued generation: its final envelope exists from the start and is revealed at `ready_at`."""
+    """A queued generation: its final envelope exists from the start and is revealed at `ready_at`.
+
+    The envelope is kept encoded: it echoes the request, which may be up to the body limit, and bytes are
+    both smaller than the parsed objects and exactly countable.
+    """
 
     id: str
     ready_at: float
-    result: dict[str, Any]
+    result: bytes
+    status: str
+
+    @classmethod
+    def of(cls, task_id: str, ready_at: float, result: dict[str, Any]) -> Task:
+        return cls(task_id, ready_at, json.dumps(result, separators=(",", ":")).encode(), result["status"])
+
+    @property
+    def size(self) -> int:
+        return len(self.result) + _TASK_OVERHEAD
 
 
 class TaskStore:
     """Tasks by id. A task reads PENDING until `ready_at`, then its result until the TTL runs out.
 
     Production cannot tell an unknown id from an expired or running one (Celery reports all three
-    as PENDING), so `result_of` answers None for each of them.
+    as PENDING), so `result_of` answers None for each of them. The store holds at most `max_tasks`
+    tasks and `max_bytes` of answers: beyond either, the oldest are forgotten (and read PENDING).
+    Adding and looking up are O(1) (amortised).
     """
 
-    def __init__(self, clock: Clock, ttl: float) -> None:
+    def __init__(self, clock: Clock, ttl: float, *, max_tasks: int = 10_000, max_bytes: int = 32 << 20) -> None:
         self._clock = clock
         self.ttl = ttl
-        self._tasks: dict[str, Task] = {}
+        self.max_tasks = max_tasks
+        self.max_bytes = max_bytes
+        # Oldest first, so forgetting the oldest is popping the front.
+        self._tasks: OrderedDict[str, Task] = OrderedDict()
+        self._bytes = 0
+        # Tasks forgotten to stay within the bounds (not by expiry), since the last clear.
+        self.evicted = 0
 
     def add(self, task: Task) -> None:
-        self._drop_expired()
+        self._drop_expired_front()
+        self._discard(task.id)
         self._tasks[task.id] = task
+        self._bytes += task.size
+        while len(self._tasks) > self.max_tasks or (self._bytes > self.max_bytes and len(self._tasks) > 1):
+            self._discard(next(iter(self._tasks)))
+            self.evicted += 1
 
     def result_of(self, task_id: str) -> dict[str, Any] | None:
         """The stored result if the task is done and not yet expired, else None (reads PENDING)."""
@@ -42,31 +73,44 @@ class TaskStore:
         if now < task.ready_at:
             return None
         if now >= task.ready_at + self.ttl:
-            del self._tasks[task_id]
+            self._discard(task_id)
             return None
-        return task.result
+        result: dict[str, Any] = json.loads(task.result)
+        return result
 
     def describe(self) -> list[dict[str, Any]]:
         """Every live task with its state as a client would read it now."""
         now = self._clock.now()
         return [
-            {
-                "id": task.id,
-                "ready_at": task.ready_at,
-                "state": "PENDING" if now < task.ready_at else task.result["status"],
-            }
+            {"id": task.id, "ready_at": task.ready_at, "state": "PENDING" if now < task.ready_at else task.status}
             for task in self._tasks.values()
             if now < task.ready_at + self.ttl
         ]
+
+    @property
+    def bytes(self) -> int:
+        """What the stored tasks weigh, as the `max_bytes` bound counts it."""
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._tasks)
 
     def clear(self) -> None:
         self._tasks.clear()
+        self._bytes = 0
+        self.evicted = 0
 
-    def _drop_expired(self) -> None:
-        # Bounds memory on a long-running server without a sweeper thread.
+    def _discard(self, task_id: str) -> None:
+        task = self._tasks.pop(task_id, None)
+        if task is not None:
+            self._bytes -= task.size
+
+    def _drop_expired_front(self) -> None:
+        # Tasks expire roughly in the order they were added; sweeping from the front stays O(1) amortised.
+        # One long task at the front can shelter expired ones behind it; the bounds still hold.
         cutoff = self._clock.now() - self.ttl
-        for task_id in [t.id for t in self._tasks.values() if t.ready_at <= cutoff]:
-            del self._tasks[task_id]
+        while self._tasks:
+            oldest = next(iter(self._tasks.values()))
+            if oldest.ready_at > cutoff:
+                return
+            self._discard(oldest.id)

@@ -88,7 +88,8 @@ class QolabaMock(Verdicts):
 
     def set_latency(self, spec: str | None) -> None:
         """Replace the configured latency, e.g. `set_latency("fixed:20s")`; None goes back to the config's."""
-        self.namespace.set_latency(None if spec is None else parse_latency(spec).spec)
+        limit = self.backend.config.max_latency
+        self.namespace.set_latency(None if spec is None else parse_latency(spec, limit=limit).spec)
 
     def reset(self) -> None:
         """Forget journal, tasks and outputs, drop faults and latency set since, restart the seeded sequences."""

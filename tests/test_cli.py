@@ -77,7 +77,7 @@ def test_busy_port_is_a_one_line_error(live_url: str) -> None:
         (["serve", "--port", "abc"], "argument --port: invalid int value: 'abc'"),
         (["serve", "--seed", "-1"], "seed=-1 must be a non-negative integer"),
         (["serve", "--host", "not a host"], "host='not a host' must be an IP address or host name"),
-        (["serve", "--token", ""], "tokens=[''] must be non-empty strings"),
+        (["serve", "--token", ""], "tokens must be a list of non-empty strings"),
         (["serve", "--bogus"], "unrecognized arguments: --bogus"),
         (["fly"], "invalid choice: 'fly'"),
     ],

@@ -166,7 +166,7 @@ async def test_config_patch_rejects_bad_or_fixed_keys(
 
 
 async def test_admin_rejects_a_body_that_is_not_an_object(virtual: httpx.AsyncClient) -> None:
-    response = await virtual.put("/__admin/faults", content=b"[1]")
+    response = await virtual.put("/__admin/faults", content=b"[1]", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
 
 

@@ -18,7 +18,7 @@ from mockserver import Config, ConfigError
         ({"result_ttl": 0}, "result_ttl=0 must be a positive number"),
         ({"host": ""}, "host='' must be an IP address or host name"),
         ({"host": "bad host"}, "host='bad host' must be an IP address or host name"),
-        ({"tokens": frozenset({" padded "})}, "tokens=[' padded '] must be non-empty strings"),
+        ({"tokens": frozenset({" padded "})}, "tokens must be a list of non-empty strings without surrounding"),
         ({"public_url": "ftp://cdn"}, "public_url='ftp://cdn' must be an absolute http(s) URL"),
     ],
 )

@@ -1,0 +1,107 @@
+"""What keeps a fake on a developer's machine from being steered by anyone else.
+
+- On a loopback socket, a request must name a loopback host (or `allowed_hosts`): a web page that
+  rebinds its DNS name to 127.0.0.1 reaches the socket, but with its own name in `Host`.
+- The admin API needs one of the configured tokens, when there are any.
+- Admin calls that change state must be JSON (browsers send `text/plain` and form posts without
+  asking first) and must not come from another origin.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver import auth, envelope
+from mockserver.backend import Backend
+
+# The methods a web page can send without a preflight (DELETE needs one, which this server never grants).
+_SIMPLE_WRITES = frozenset({"POST", "PUT", "PATCH"})
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp, backend: Backend) -> None:
+        self.app = app
+        self.backend = backend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is None:
+            await self.app(scope, receive, send)
+        else:
+            await refusal(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> JSONResponse | None:
+        config = self.backend.config
+        headers = Headers(scope=scope)
+        host = _host_name(headers.get("host", ""))
+        if _on_loopback(scope, config.host) and not _allowed(host, config.allowed_hosts, config.public_url):
+            return _refuse(
+                400,
+                "Invalid Host",
+                f"Host {host!r} is not a loopback name; a fake bound to loopback answers only those "
+                "(add a name with allowed_hosts).",
+            )
+        if not scope["path"].startswith("/__admin"):
+            return None
+        failure = auth.check(headers, config.tokens) if config.tokens else None
+        if failure is not None:
+            detail = f"The admin API needs one of the server's tokens. {failure.error_data}"
+            return _refuse(401, failure.error, detail, {"WWW-Authenticate": "Bearer"})
+        if scope["method"] not in _SIMPLE_WRITES:
+            return None
+        origin = headers.get("origin")
+        origin_host = _host_name(urlsplit(origin).netloc) if origin is not None else host
+        if origin_host != host and not _allowed(origin_host, config.allowed_hosts, None):
+            return _refuse(403, "Forbidden", f"Admin calls from another origin ({origin}) are refused.")
+        media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/json":
+            shown = media_type or "none"
+            return _refuse(
+                415, "Unsupported Media Type", f"Admin calls must send Content-Type: application/json (got {shown})."
+            )
+        return None
+
+
+def _refuse(status_code: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(envelope.failed(error=error, error_data=detail), status_code=status_code, headers=headers)
+
+
+def _host_name(host: str) -> str:
+    """`Host` without its port: `127.0.0.1:8000` -> `127.0.0.1`, `[::1]:80` -> `::1`."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def is_loopback(name: str) -> bool:
+    """A loopback IP address, `localhost` or a name under `.localhost`."""
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _on_loopback(scope: Scope, bound_host: str) -> bool:
+    # Only a request that arrived on a loopback socket of a loopback-bound server is checked: in-process
+    # transports (httpx, respx) carry made-up hosts such as `testserver` and reach no socket at all.
+    server = scope.get("server")
+    return server is not None and is_loopback(str(server[0])) and is_loopback(bound_host)
+
+
+def _allowed(host: str, allowed_hosts: Iterable[str], public_url: str | None) -> bool:
+    if is_loopback(host) or host in {h.lower() for h in allowed_hosts}:
+        return True
+    return public_url is not None and host == (urlsplit(public_url).hostname or "")

@@ -1,0 +1,95 @@
+"""Holding a request for its simulated time, and letting go early: when its client leaves, or the server stops.
+
+No request may hold the server: a held request ends when its client disconnects (so nobody is answered
+after leaving, and its socket is released), and every held request ends at once when the server drains
+for shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Literal
+
+from starlette.responses import JSONResponse
+from starlette.types import Receive
+
+from mockserver import envelope
+from mockserver.clock import Clock, wake_soon
+
+Ending = Literal["elapsed", "disconnected", "draining"]
+
+
+class Drain:
+    """Set once, when the server starts shutting down; every held request then lets go.
+
+    `start()` may be called from any thread, including a signal handler.
+    """
+
+    def __init__(self) -> None:
+        self._started = False
+        self._waiters: set[asyncio.Future[None]] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def start(self) -> None:
+        with self._lock:
+            self._started = True
+            waiters, self._waiters = self._waiters, set()
+        for future in waiters:
+            wake_soon(future)
+
+    async def wait(self) -> None:
+        """Return once the drain has started."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            if self._started:
+                return
+            self._waiters.add(future)
+        try:
+            await future
+        finally:
+            with self._lock:
+                self._waiters.discard(future)
+
+
+async def hold(clock: Clock | None, seconds: float | None, receive: Receive, drain: Drain) -> Ending:
+    """Wait `seconds` of simulated time on `clock` (None: no end of its own), unless the client disconnects
+    or the server drains first.
+
+    Call it only once the request body has been read: it listens on `receive` for the disconnect.
+    """
+    if drain.started:
+        return "draining"
+    if seconds is not None and seconds <= 0:
+        return "elapsed"
+    waits: dict[asyncio.Future[None], Ending] = {
+        asyncio.ensure_future(until_disconnect(receive)): "disconnected",
+        asyncio.ensure_future(drain.wait()): "draining",
+    }
+    if clock is not None and seconds is not None:
+        waits[asyncio.ensure_future(clock.sleep(seconds))] = "elapsed"
+    try:
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+    # When two end together, the client's departure and the drain win over the elapsed time.
+    endings = {waits[future] for future in done}
+    return next(ending for ending in ("disconnected", "draining", "elapsed") if ending in endings)
+
+
+async def until_disconnect(receive: Receive) -> None:
+    """Return when the client has gone (the request body must already be read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def shutting_down() -> JSONResponse:
+    """What a request still held when the server stops gets instead of its answer."""
+    detail = "qolaba-mock is shutting down; the request was not completed. Retry against a running server."
+    return JSONResponse(envelope.failed(error="Service Unavailable", error_data=detail), status_code=503)
