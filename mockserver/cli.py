@@ -57,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fidelity", choices=["current", "legacy"], help="legacy: failures answer HTTP 500")
     serve.add_argument("--rate-limit", metavar="N/UNIT", help="per-token limit, e.g. 60/min")
     serve.add_argument("--result-ttl", type=float, metavar="SECONDS", help="how long finished results are kept")
+    serve.add_argument(
+        "--max-latency", type=float, metavar="SECONDS", help="longest any request is held (default: 3600 simulated s)"
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a Host name accepted on loopback besides localhost and loopback IPs (repeatable)",
+    )
     serve.add_argument("--config", metavar="FILE", help="TOML file with the same keys (lowest precedence)")
 
     spec = commands.add_parser("spec", help="print the contract (contracts/openapi.yaml)")
@@ -99,6 +108,8 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "fidelity": args.fidelity,
         "rate_limit": args.rate_limit,
         "result_ttl": args.result_ttl,
+        "max_latency": args.max_latency,
+        "allowed_hosts": tuple(args.allowed_host) if args.allowed_host else None,
     }
     return load_config(flags, os.environ, args.config, defaults={"latency": "workload"})
 

@@ -23,8 +23,16 @@ _FROM_TEXT: dict[str, Callable[[str], Any]] = {
     "time_scale": float,
     "result_ttl": float,
     "gateway_timeout": float,
+    "max_latency": float,
+    "max_namespaces": int,
+    "max_tasks": int,
+    "task_bytes": int,
+    "journal_entries": int,
+    "journal_bytes": int,
+    "journal_body_bytes": int,
     "tokens": _split(","),
     "faults": _split(";"),
+    "allowed_hosts": _split(","),
 }
 
 

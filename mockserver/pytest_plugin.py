@@ -32,6 +32,12 @@ MARKER_KEYS = (
     "result_ttl",
     "gateway_timeout",
     "public_url",
+    "max_latency",
+    "max_tasks",
+    "task_bytes",
+    "journal_entries",
+    "journal_bytes",
+    "journal_body_bytes",
 )
 MARKER_HELP = f"qolaba({', '.join(f'{key}=...' for key in MARKER_KEYS)}): configure the qolaba-mock fake for this test"
 DEFAULT_TOKEN = "sk-qolaba-mock"
