@@ -79,7 +79,13 @@ def _admin(handler: Any) -> Any:
 
 async def health(request: Request) -> dict[str, Any]:
     backend = _backend(request)
-    return {"status": "ok", "seed": backend.config.seed, "namespaces": [s.name for s in backend.namespaces]}
+    return {
+        "status": "ok",
+        "seed": backend.config.seed,
+        "namespaces": [s.name for s in backend.namespaces],
+        # Requests held now (for their latency, or hung), all let go at once by a shutdown.
+        "held": request.app.state.drain.waiting,
+    }
 
 
 async def get_config(request: Request) -> dict[str, Any]:

@@ -148,7 +148,10 @@ def _serve(config: Config) -> int:
     host, port = sock.getsockname()[:2]
     url_host = f"[{host}]" if family == socket.AF_INET6 else host
     print(f"qolaba-mock serving on http://{url_host}:{port}", flush=True)
-    draining_server(create_app(config)).run(sockets=[sock])
+    try:
+        draining_server(create_app(config)).run(sockets=[sock])
+    finally:
+        sock.close()
     return 0
 
 

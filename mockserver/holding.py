@@ -35,6 +35,11 @@ class Drain:
     def started(self) -> bool:
         return self._started
 
+    @property
+    def waiting(self) -> int:
+        """Requests held now that the drain would let go."""
+        return len(self._waiters)
+
     def start(self) -> None:
         with self._lock:
             self._started = True

@@ -155,7 +155,20 @@ async def test_config_patch_changes_the_running_server_and_shows_no_token(virtua
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"port": 1}, "port"), ({"rate_limit": "lots"}, "rate_limit"), ({"result_ttl": -3}, "result_ttl")],
+    [
+        ({"port": 1}, "port"),
+        ({"rate_limit": "lots"}, "rate_limit"),
+        ({"rate_limit": 5}, "rate_limit"),
+        ({"result_ttl": -3}, "result_ttl"),
+        ({"latency": 5}, "latency"),
+        ({"latency": []}, "latency"),
+        ({"latency": None}, "latency"),
+        ({"latency": "fixed:120m"}, "latency"),
+        ({"faults": [5]}, "faults"),
+        ({"faults": "http_500"}, "faults"),
+        ({"gateway_timeout": 1e308}, "gateway_timeout"),
+        ({"colour": 1}, "colour"),
+    ],
 )
 async def test_config_patch_rejects_bad_or_fixed_keys(
     virtual: httpx.AsyncClient, changes: dict[str, Any], field: str
@@ -200,3 +213,53 @@ async def test_two_runs_with_one_seed_give_identical_journals() -> None:
     first, second = await journal(), await journal()
     assert first == second
     assert {e["status"] for e in first} == {200, 503}
+
+
+async def test_an_unknown_config_key_is_called_unknown(virtual: httpx.AsyncClient) -> None:
+    response = await virtual.patch("/__admin/config", json={"colour": 1})
+    assert response.json()["error_data"][0]["message"].startswith("unknown key 'colour'")
+
+
+@pytest.mark.parametrize("seconds", [1e308, 10**20, 2.6e11])
+async def test_the_clock_cannot_be_advanced_past_the_year_9999(virtual: httpx.AsyncClient, seconds: float) -> None:
+    first = await virtual.post("/__admin/clock/advance", json={"seconds": seconds})
+    second = await virtual.post("/__admin/clock/advance", json={"seconds": seconds})
+
+    assert (first.status_code, second.status_code) == (422, 422)
+    assert "year 9999" in first.json()["error_data"][0]["message"]
+    # Time still reads, tasks still run to the end, the journal still reads.
+    task_id = (await virtual.post("/getImagetoImage", json=valid_body(celery=True))).json()["task_id"]
+    assert (await virtual.post("/__admin/clock/advance", json={"seconds": 40})).status_code == 200
+    assert (await virtual.post("/getImage", json={"id": task_id})).json()["status"] == "SUCCESS"
+    assert (await virtual.get("/__admin/journal")).status_code == 200
+
+
+async def test_a_number_no_double_holds_is_refused_as_bad_json(virtual: httpx.AsyncClient) -> None:
+    response = await virtual.post(
+        "/__admin/clock/advance",
+        content=b'{"seconds": ' + b"9" * 400 + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "too large to represent" in response.json()["error_data"][0]["message"]
+
+
+@pytest.mark.parametrize("path", ["/__admin/reset", "/__admin/faults", "/__admin/seed"])
+async def test_an_admin_body_over_the_limit_answers_413_unread(virtual: httpx.AsyncClient, path: str) -> None:
+    response = await virtual.post(
+        path, content=b"{" + b" " * (2 << 20) + b"}", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error_data"][0]["field"] == "body"
+
+
+async def test_an_admin_body_nested_100000_deep_answers_400(virtual: httpx.AsyncClient) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = await virtual.patch("/__admin/config", content=deep, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+
+
+async def test_admin_latency_above_max_latency_is_refused(virtual: httpx.AsyncClient) -> None:
+    response = await virtual.put("/__admin/latency", json={"latency": "fixed:1000000s"})
+    assert response.status_code == 422
+    assert "max_latency" in response.json()["error_data"][0]["message"]

@@ -20,12 +20,30 @@ from mockserver import Config, ConfigError
         ({"host": "bad host"}, "host='bad host' must be an IP address or host name"),
         ({"tokens": frozenset({" padded "})}, "tokens must be a list of non-empty strings without surrounding"),
         ({"public_url": "ftp://cdn"}, "public_url='ftp://cdn' must be an absolute http(s) URL"),
+        ({"result_ttl": 10**400}, "result_ttl="),
+        ({"tokens": "SECRET"}, "tokens=str must be a list of strings"),
+        ({"faults": "http_500"}, "faults='http_500' must be a list of strings"),
+        ({"latency": None}, "latency=None must be a latency spec"),
+        ({"latency": "fixed:120m"}, "latency: latency='fixed:120m' names 120m, longer than the maximum of 60m"),
+        ({"max_latency": 10, "gateway_timeout": 100}, "gateway_timeout=100 must be at most max_latency (10 s)"),
+        ({"max_namespaces": 0}, "max_namespaces=0 must be a positive integer"),
+        ({"journal_bytes": 1.5}, "journal_bytes=1.5 must be a positive integer"),
     ],
 )
 def test_invalid_value_is_refused_naming_the_key(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as raised:
         Config(**kwargs)
     assert str(raised.value).startswith(message)
+
+
+def test_a_bad_token_is_never_shown_in_the_error() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Config(tokens=frozenset({" sk-live-secret "}))
+    assert "sk-live-secret" not in str(raised.value)
+
+
+def test_max_latency_admits_a_longer_latency_spec() -> None:
+    assert Config(latency="fixed:120m", max_latency=7200).latency == "fixed:120m"
 
 
 def test_defaults_bind_loopback_and_accept_any_token() -> None:

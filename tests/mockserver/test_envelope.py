@@ -62,6 +62,13 @@ async def test_queued_call_answers_pending_with_a_uuid4_task_id(client: httpx.As
         (b'{"batch": -Infinity}', "-Infinity"),
         (b'{"guidance_scale": 1e400}', "too large"),
         (b"\xff\xfe", "not valid JSON"),
+        (b'{"id": "\\ud800"}', "lone surrogate"),
+        (b'{"ignored": "\\udfff", "id": "x"}', "lone surrogate"),
+        (b'{"id": "\xed\xa0\x80"}', "not valid JSON"),
+        (b'{"prompt": ' + b"[" * 300 + b"]" * 300 + b"}", "nests deeper than 64 levels"),
+        (b'{"prompt": ' + b"[" * 990 + b"]" * 990 + b"}", "nests deeper than 64 levels"),
+        (b"[" * 100_000, "nests deeper than 64 levels"),
+        (b'{"batch": ' + b"9" * 400 + b"}", "too large"),
     ],
 )
 @pytest.mark.parametrize("path", ["/getImagetoImage", "/getImage"])

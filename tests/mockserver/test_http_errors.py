@@ -160,3 +160,18 @@ async def test_unexpected_exception_answers_500_envelope_not_a_traceback(
     assert response.status_code == 500
     assert response.json()["error"] == "Internal Error"
     assert response.json()["status"] == "FAILED"
+
+
+async def test_a_latency_header_above_max_latency_is_refused_not_slept(client: httpx.AsyncClient) -> None:
+    response = await client.post("/getImage", json={"id": "x"}, headers={"X-Mock-Latency": "fixed:1000000s"})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "Invalid Mock Header"
+    assert "max_latency" in response.json()["error_data"]
+
+
+async def test_duplicate_keys_count_once_the_last_one_winning(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/getImage", content=b'{"id": 5, "id": "x"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200 and response.json()["task_id"] == "x"

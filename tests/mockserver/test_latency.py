@@ -257,3 +257,37 @@ def test_workload_cold_start_and_idle_threshold_are_configurable() -> None:
 
 def test_workload_runtime_does_not_depend_on_being_cold() -> None:
     assert workload(idle_for=None).runtime == workload(idle_for=1.0).runtime
+
+
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [
+        ("fixed:1000000s", "1000000s"),
+        ("uniform:1s..2000m", "2000m"),
+        ("lognormal:median=2h,sigma=1", None),
+        ("lognormal:median=1s,sigma=1,max=61m", "61m"),
+        ("workload:cold_start=70m", "70m"),
+    ],
+)
+def test_a_spec_naming_more_than_the_limit_is_refused(spec: str, named: str | None) -> None:
+    with pytest.raises(LatencyError) as refused:
+        parse_latency(spec, limit=3600)
+    if named is not None:
+        assert f"names {named}, longer than the maximum of 60m (max_latency)" in str(refused.value)
+
+
+@pytest.mark.parametrize("spec", ["fixed:60m", "uniform:0..3600s", "lognormal:median=1s,sigma=9", "workload"])
+def test_a_spec_within_the_limit_is_accepted(spec: str) -> None:
+    parse_latency(spec, limit=3600)
+
+
+def test_a_timing_is_cut_to_the_limit_runtime_first() -> None:
+    assert Timing(startup_time=25, runtime=100).capped(60) == Timing(startup_time=25, runtime=35)
+    assert Timing(startup_time=90, runtime=100).capped(60) == Timing(startup_time=60, runtime=0)
+    assert Timing(startup_time=1, runtime=2).capped(60) == Timing(startup_time=1, runtime=2)
+
+
+@pytest.mark.parametrize("value", [5, None, [], {"a": 1}])
+def test_a_spec_that_is_not_text_is_refused(value: Any) -> None:
+    with pytest.raises(LatencyError, match="is not a latency spec"):
+        parse_latency(value)

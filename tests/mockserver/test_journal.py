@@ -1,0 +1,126 @@
+"""The journal keeps bytes within its bounds, reads back whatever was sent, pages, and never lags its answers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from mockserver import Config, VirtualClock, create_app
+from mockserver.journal import Body, Entry, Journal
+from mockserver.server import LiveServer
+from tests.conftest import AUTH, valid_body
+
+pytestmark = pytest.mark.anyio
+
+
+def entry(seq: int, request: bytes = b"{}", path: str = "/getImage") -> Entry:
+    body = Body(request, len(request), "application/json")
+    return Entry(seq, "default", 0.0, 0.0, "POST", path, 200, None, None, body, Body())
+
+
+def test_the_journal_forgets_the_oldest_entries_beyond_its_byte_bound() -> None:
+    journal = Journal(max_entries=1000, max_bytes=10_000)
+    for seq in range(1, 51):
+        journal.record(entry(seq, b"x" * 1000))
+
+    assert journal.bytes <= 10_000
+    assert [e.seq for e in journal][-1] == 50 and len(journal) < 50
+
+
+def test_the_journal_forgets_the_oldest_entries_beyond_its_entry_bound() -> None:
+    journal = Journal(max_entries=3)
+    for seq in range(1, 6):
+        journal.record(entry(seq))
+
+    assert [e.seq for e in journal] == [3, 4, 5]
+
+
+def test_a_body_is_kept_up_to_the_bound_and_read_back_marked_as_cut() -> None:
+    body = Body(b'{"prompt": "aaaa', 5000, "application/json")
+
+    assert body.truncated
+    assert body.readable() == '{"prompt": "aaaa… (5000 bytes in all)'
+
+
+@pytest.mark.parametrize(
+    ("raw", "readable"),
+    [
+        (b'{"id": "x"}', {"id": "x"}),
+        (b'{"a": NaN}', '{"a": NaN}'),
+        (b'{"id": "\\ud800"}', '{"id": "\\ud800"}'),
+        (b"[" * 1000 + b"]" * 1000, "[" * 1000 + "]" * 1000),
+        (b"\xff\xfe", "\ufffd\ufffd"),
+        (b"", None),
+    ],
+)
+def test_any_body_reads_back_as_json_or_text(raw: bytes, readable: object) -> None:
+    assert Body(raw, len(raw), "application/json").readable() == readable
+
+
+async def test_the_journal_reads_back_after_deep_nan_and_surrogate_bodies() -> None:
+    app = create_app(Config(), clock=VirtualClock())
+    bodies = [b'{"x": ' + b"[" * 990 + b"]" * 990 + b"}", b'{"batch": NaN}', b'{"id": "\\ud800"}', b"[" * 5000]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers=AUTH) as client:
+        codes = [(await client.post("/getImagetoImage", content=raw)).status_code for raw in bodies]
+        journal = await client.get("/__admin/journal")
+
+    assert codes == [400, 400, 400, 400]
+    assert journal.status_code == 200
+    assert [e["request_bytes"] for e in journal.json()["entries"]] == [len(raw) for raw in bodies]
+
+
+async def test_large_bodies_are_kept_only_up_to_journal_body_bytes() -> None:
+    app = create_app(Config(journal_body_bytes=100), clock=VirtualClock())
+    prompt = "p" * 10_000
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers=AUTH) as client:
+        await client.post("/getImagetoImage", json=valid_body(prompt=prompt))
+
+    (kept,) = app.state.backend.default.journal
+    assert len(kept.request.kept) == 100 and kept.request.size > 10_000
+    assert len(kept.response.kept) == 100 and kept.response.size > 10_000
+    assert kept.status == 200
+
+
+async def test_the_journal_pages_oldest_first_from_a_cursor() -> None:
+    app = create_app(Config(), clock=VirtualClock())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers=AUTH) as client:
+        for index in range(7):
+            await client.post("/getImage", json={"id": f"task-{index}"})
+        pages, after, more = [], 0, True
+        while more:
+            page = (await client.get("/__admin/journal", params={"after": after, "limit": 3})).json()
+            pages.append([e["request_body"]["id"] for e in page["entries"]])
+            after, more = page["next_after"], page["more"]
+
+    assert pages == [["task-0", "task-1", "task-2"], ["task-3", "task-4", "task-5"], ["task-6"]]
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=x", "after=-1", "after=1e3", "limit=" + "9" * 40])
+async def test_bad_journal_page_parameters_are_refused_naming_them(query: str) -> None:
+    app = create_app(Config(), clock=VirtualClock())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        response = await client.get(f"/__admin/journal?{query}")
+
+    assert response.status_code == 422
+    assert response.json()["error_data"][0]["field"] == query.partition("=")[0]
+
+
+@pytest.fixture
+def switching_often() -> Iterator[None]:
+    # Threads switch after every few bytecodes, so a reader runs as soon as the answer is out.
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.usefixtures("switching_often")
+def test_a_call_is_in_the_journal_before_its_answer_reaches_the_client() -> None:
+    with LiveServer(Config()) as server, httpx.Client(base_url=server.url, headers=AUTH) as client:
+        journal = server.app.state.backend.default.journal
+        for index in range(200):
+            client.post("/getImage", json={"id": f"call-{index}"})
+            assert journal.calls_to("/getImage")[-1].request_body == {"id": f"call-{index}"}

@@ -1,0 +1,63 @@
+"""The task store: bounded by count and by bytes, oldest forgotten first, constant work per submit."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver import VirtualClock
+from mockserver.tasks import Task, TaskStore
+
+
+def result(prompt: str = "p") -> dict[str, object]:
+    return {"status": "SUCCESS", "input": {"prompt": prompt}, "error": None}
+
+
+def test_beyond_max_tasks_the_oldest_task_is_forgotten_and_reads_pending() -> None:
+    clock = VirtualClock()
+    store = TaskStore(clock, ttl=3600, max_tasks=3)
+    for index in range(5):
+        store.add(Task.of(f"t{index}", clock.now(), result()))
+
+    assert [store.result_of(f"t{index}") is None for index in range(5)] == [True, True, False, False, False]
+    assert store.evicted == 2
+
+
+def test_beyond_max_bytes_the_oldest_tasks_are_forgotten() -> None:
+    clock = VirtualClock()
+    store = TaskStore(clock, ttl=3600, max_bytes=50_000)
+    for index in range(10):
+        store.add(Task.of(f"t{index}", clock.now(), result("x" * 10_000)))
+
+    assert store.bytes <= 50_000 and len(store) == 4
+    assert store.result_of("t9") == result("x" * 10_000)
+
+
+def test_a_single_task_larger_than_max_bytes_is_still_kept() -> None:
+    store = TaskStore(VirtualClock(), ttl=3600, max_bytes=100)
+    store.add(Task.of("big", 0.0, result("x" * 1000)))
+
+    assert len(store) == 1
+
+
+def test_expired_tasks_are_swept_when_a_task_is_added() -> None:
+    clock = VirtualClock()
+    store = TaskStore(clock, ttl=60)
+    for index in range(100):
+        store.add(Task.of(f"old{index}", clock.now(), result()))
+    clock.advance(61)
+
+    store.add(Task.of("new", clock.now(), result()))
+
+    assert len(store) == 1
+
+
+@pytest.mark.parametrize("status", ["SUCCESS", "FAILED"])
+def test_a_task_keeps_its_answer_encoded_and_lists_its_state(status: str) -> None:
+    clock = VirtualClock()
+    store = TaskStore(clock, ttl=60)
+    store.add(Task.of("t", clock.now() + 10, {**result(), "status": status}))
+
+    assert isinstance(next(iter(store._tasks.values())).result, bytes)
+    assert store.describe()[0]["state"] == "PENDING"
+    clock.advance(10)
+    assert store.describe()[0]["state"] == status
