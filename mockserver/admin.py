@@ -27,8 +27,9 @@ from mockserver.namespaces import Namespace
 # Keys that can change on a running server; host, port and the clock are fixed at start.
 PATCHABLE = frozenset({"tokens", "latency", "faults", "fidelity", "rate_limit", "result_ttl", "gateway_timeout"})
 RESET_SCOPES = ("journal", "tasks", "all")
-# Journal pages: entries per answer by default, and at most.
+# Journal pages: entries per answer by default, and at most; and the most kept body bytes one page carries.
 JOURNAL_PAGE, JOURNAL_PAGE_MAX = 100, 1000
+JOURNAL_PAGE_BYTES = 2 << 20
 
 
 class AdminError(Exception):
@@ -190,11 +191,13 @@ async def put_latency(request: Request) -> dict[str, Any]:
 
 
 async def journal(request: Request) -> dict[str, Any]:
-    """One page of the journal, oldest first: `?after=SEQ` continues from `next_after`, `?limit=` up to 1000."""
+    """One page of the journal, oldest first: `?after=SEQ` continues from `next_after`, `?limit=` up to 1000
+    entries; a page stops early past 2 MiB of kept bodies, so no answer grows without bound."""
     space = _space(request)
     after = _query_int(request, "after", 0, minimum=0)
     limit = _query_int(request, "limit", JOURNAL_PAGE, minimum=1, maximum=JOURNAL_PAGE_MAX)
-    entries, more = space.journal.page(after=after, limit=limit, path=request.query_params.get("path"))
+    path = request.query_params.get("path")
+    entries, more = space.journal.page(after=after, limit=limit, max_bytes=JOURNAL_PAGE_BYTES, path=path)
     return {
         "namespace": space.name,
         "entries": [e.as_dict() for e in entries],

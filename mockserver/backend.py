@@ -58,7 +58,7 @@ class Backend:
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
         self.namespaces = Namespaces(config, clock)
-        self.outputs = OutputStore()
+        self.outputs = OutputStore(config.max_outputs)
 
     @property
     def default(self) -> Namespace:

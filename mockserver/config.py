@@ -57,6 +57,8 @@ class Config:
     journal_entries: int = 10_000
     journal_bytes: int = 8 << 20  # 8 MiB, not a contract bound
     journal_body_bytes: int = 16 << 10  # 16 KiB
+    # Output images servable at once, server-wide (each is a recipe of ~0.3 KB; bytes are rendered on demand).
+    max_outputs: int = 65_536
 
     def __post_init__(self) -> None:
         for key in ("tokens", "faults", "allowed_hosts"):
@@ -83,7 +85,7 @@ class Config:
         for key in ("time_scale", "result_ttl", "gateway_timeout", "max_latency"):
             value = getattr(self, key)
             _require(_is_positive(value), key, value, "a positive number")
-        for key in ("max_namespaces", "max_tasks", "task_bytes", "journal_entries", "journal_bytes"):
+        for key in ("max_namespaces", "max_tasks", "task_bytes", "journal_entries", "journal_bytes", "max_outputs"):
             value = getattr(self, key)
             _require(_is_int(value) and value >= 1, key, value, "a positive integer")
         _require(

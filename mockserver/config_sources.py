@@ -30,6 +30,7 @@ _FROM_TEXT: dict[str, Callable[[str], Any]] = {
     "journal_entries": int,
     "journal_bytes": int,
     "journal_body_bytes": int,
+    "max_outputs": int,
     "tokens": _split(","),
     "faults": _split(";"),
     "allowed_hosts": _split(","),

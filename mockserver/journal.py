@@ -14,9 +14,6 @@ from typing import Any
 
 from mockserver.decoding import InvalidJson, parse_value
 
-# Enough for a long test session; the oldest entries go first.
-MAX_ENTRIES = 10_000
-MAX_BYTES = 8 << 20  # not a contract bound
 # What one entry costs beyond its kept bodies (fields, strings, bookkeeping), for the byte bound.
 _ENTRY_OVERHEAD = 400
 
@@ -106,7 +103,7 @@ class Journal:
         journal.calls_to("/getImage")[-1].response_body["status"]
     """
 
-    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
         self._entries: deque[Entry] = deque()
         self.max_entries = max_entries
         self.max_bytes = max_bytes
@@ -123,15 +120,22 @@ class Journal:
         # A snapshot first: a live server's thread may append while a test's thread reads.
         return [e for e in list(self._entries) if path is None or e.path.endswith(path)]
 
-    def page(self, *, after: int = 0, limit: int, path: str | None = None) -> tuple[list[Entry], bool]:
-        """Up to `limit` entries with `seq` above `after`, oldest first, and whether more follow them."""
+    def page(
+        self, *, after: int = 0, limit: int, max_bytes: int | None = None, path: str | None = None
+    ) -> tuple[list[Entry], bool]:
+        """Up to `limit` entries with `seq` above `after`, oldest first, and whether more follow them.
+
+        `max_bytes` ends the page early once its entries weigh that much (always at least one entry).
+        """
         found: list[Entry] = []
+        weight = 0
         for entry in list(self._entries):
             if entry.seq <= after or (path is not None and not entry.path.endswith(path)):
                 continue
-            if len(found) == limit:
+            if len(found) == limit or (max_bytes is not None and found and weight + entry.size > max_bytes):
                 return found, True
             found.append(entry)
+            weight += entry.size
         return found, False
 
     @property

@@ -15,14 +15,10 @@ from mockserver.envelope import Envelope
 from mockserver.images import OutputImage, digest, floor_to_multiple_of_8
 from mockserver.latency import Timing
 
-# Output URLs stay servable for this many most recent images; older ones answer 404.
-MAX_OUTPUTS = 65_536
-
-
 class OutputStore:
     """The images behind output URLs, by URL name, bounded so a long-running server does not grow forever."""
 
-    def __init__(self, max_outputs: int = MAX_OUTPUTS) -> None:
+    def __init__(self, max_outputs: int) -> None:
         self._images: OrderedDict[str, OutputImage] = OrderedDict()
         self._max = max_outputs
 

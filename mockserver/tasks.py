@@ -44,7 +44,7 @@ class TaskStore:
     Adding and looking up are O(1) (amortised).
     """
 
-    def __init__(self, clock: Clock, ttl: float, *, max_tasks: int = 10_000, max_bytes: int = 32 << 20) -> None:
+    def __init__(self, clock: Clock, ttl: float, *, max_tasks: int, max_bytes: int) -> None:
         self._clock = clock
         self.ttl = ttl
         self.max_tasks = max_tasks

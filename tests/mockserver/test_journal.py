@@ -31,7 +31,7 @@ def test_the_journal_forgets_the_oldest_entries_beyond_its_byte_bound() -> None:
 
 
 def test_the_journal_forgets_the_oldest_entries_beyond_its_entry_bound() -> None:
-    journal = Journal(max_entries=3)
+    journal = Journal(max_entries=3, max_bytes=1 << 20)
     for seq in range(1, 6):
         journal.record(entry(seq))
 
@@ -124,3 +124,15 @@ def test_a_call_is_in_the_journal_before_its_answer_reaches_the_client() -> None
         for index in range(200):
             client.post("/getImage", json={"id": f"call-{index}"})
             assert journal.calls_to("/getImage")[-1].request_body == {"id": f"call-{index}"}
+
+
+def test_a_page_stops_early_past_its_byte_bound_yet_holds_at_least_one_entry() -> None:
+    journal = Journal(max_entries=100, max_bytes=1 << 20)
+    for seq in range(1, 11):
+        journal.record(entry(seq, b"x" * 1000))
+
+    two, more = journal.page(limit=100, max_bytes=2 * entry(0, b"x" * 1000).size)
+    one, _ = journal.page(limit=100, max_bytes=10)
+
+    assert [e.seq for e in two] == [1, 2] and more
+    assert [e.seq for e in one] == [1]

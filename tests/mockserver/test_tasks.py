@@ -14,7 +14,7 @@ def result(prompt: str = "p") -> dict[str, object]:
 
 def test_beyond_max_tasks_the_oldest_task_is_forgotten_and_reads_pending() -> None:
     clock = VirtualClock()
-    store = TaskStore(clock, ttl=3600, max_tasks=3)
+    store = TaskStore(clock, ttl=3600, max_tasks=3, max_bytes=1 << 20)
     for index in range(5):
         store.add(Task.of(f"t{index}", clock.now(), result()))
 
@@ -24,7 +24,7 @@ def test_beyond_max_tasks_the_oldest_task_is_forgotten_and_reads_pending() -> No
 
 def test_beyond_max_bytes_the_oldest_tasks_are_forgotten() -> None:
     clock = VirtualClock()
-    store = TaskStore(clock, ttl=3600, max_bytes=50_000)
+    store = TaskStore(clock, ttl=3600, max_tasks=100, max_bytes=50_000)
     for index in range(10):
         store.add(Task.of(f"t{index}", clock.now(), result("x" * 10_000)))
 
@@ -33,7 +33,7 @@ def test_beyond_max_bytes_the_oldest_tasks_are_forgotten() -> None:
 
 
 def test_a_single_task_larger_than_max_bytes_is_still_kept() -> None:
-    store = TaskStore(VirtualClock(), ttl=3600, max_bytes=100)
+    store = TaskStore(VirtualClock(), ttl=3600, max_tasks=100, max_bytes=100)
     store.add(Task.of("big", 0.0, result("x" * 1000)))
 
     assert len(store) == 1
@@ -41,7 +41,7 @@ def test_a_single_task_larger_than_max_bytes_is_still_kept() -> None:
 
 def test_expired_tasks_are_swept_when_a_task_is_added() -> None:
     clock = VirtualClock()
-    store = TaskStore(clock, ttl=60)
+    store = TaskStore(clock, ttl=60, max_tasks=1000, max_bytes=1 << 20)
     for index in range(100):
         store.add(Task.of(f"old{index}", clock.now(), result()))
     clock.advance(61)
@@ -54,7 +54,7 @@ def test_expired_tasks_are_swept_when_a_task_is_added() -> None:
 @pytest.mark.parametrize("status", ["SUCCESS", "FAILED"])
 def test_a_task_keeps_its_answer_encoded_and_lists_its_state(status: str) -> None:
     clock = VirtualClock()
-    store = TaskStore(clock, ttl=60)
+    store = TaskStore(clock, ttl=60, max_tasks=1000, max_bytes=1 << 20)
     store.add(Task.of("t", clock.now() + 10, {**result(), "status": status}))
 
     assert isinstance(next(iter(store._tasks.values())).result, bytes)
