@@ -71,7 +71,8 @@ async def measure(url: str) -> list[float]:
 
 def server_side(url: str) -> list[float]:
     """Arrival-to-response durations the fake itself recorded in its journal."""
-    entries = httpx.get(url + "/__admin/journal", params={"path": "/getImagetoImage"}).json()["entries"]
+    params = {"path": "/getImagetoImage", "limit": 1000}
+    entries = httpx.get(url + "/__admin/journal", params=params).json()["entries"]
     return [e["finished_at"] - e["started_at"] for e in entries]
 
 

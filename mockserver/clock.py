@@ -13,10 +13,20 @@ import threading
 import time
 from typing import Protocol
 
+# The last second that dates, output names and `time.gmtime` can express (9999-12-31T23:59:59Z).
+LATEST = 253_402_300_799.0
+
 
 class Clock(Protocol):
     def now(self) -> float:
         """Simulated seconds since the epoch."""
+        ...
+
+    def timer(self, seconds: float) -> asyncio.Future[None]:
+        """A future of the running loop, resolved once `seconds` of simulated time have passed.
+
+        Cancelling it abandons the wait. Being a plain future, not a task, it costs one object per wait.
+        """
         ...
 
     async def sleep(self, seconds: float) -> None:
@@ -36,13 +46,16 @@ class SystemClock:
     def now(self) -> float:
         return self._origin_real + (time.time() - self._origin_real) / self.scale
 
+    def timer(self, seconds: float) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        handle = loop.call_later(max(0.0, seconds) * self.scale, _wake, future)
+        future.add_done_callback(lambda _: handle.cancel())
+        return future
+
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
             await asyncio.sleep(seconds * self.scale)
-
-
-# The last second that dates, output names and `time.gmtime` can express (9999-12-31T23:59:59Z).
-LATEST = 253_402_300_799.0
 
 
 class VirtualClock:
@@ -83,30 +96,34 @@ class VirtualClock:
                 if not future.done():
                     # advance() may be called from a thread other than the sleeper's loop (a live server).
                     wake_soon(future)
-                else:
-                    self._abandoned = max(0, self._abandoned - 1)
             return self._now
 
-    async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            return
+    def timer(self, seconds: float) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if seconds <= 0:
+            future.set_result(None)
+            return future
         with self._lock:
             heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), future))
-        try:
-            await future
-        except asyncio.CancelledError:
-            self._forget_abandoned()
-            raise
+        future.add_done_callback(self._forget_if_abandoned)
+        return future
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await self.timer(seconds)
 
     @property
     def sleepers(self) -> int:
         """Sleepers still waiting for their deadline."""
-        return len(self._sleepers) - self._abandoned
+        with self._lock:
+            return sum(1 for _, _, future in self._sleepers if not future.done())
 
-    def _forget_abandoned(self) -> None:
+    def _forget_if_abandoned(self, future: asyncio.Future[None]) -> None:
         # A sleeper whose request went away stays in the heap until its deadline; far deadlines would pile
-        # up, so the heap is rebuilt once most of it is abandoned (amortised O(1) per sleeper).
+        # up, so the heap is rebuilt once about half of it is abandoned (amortised O(1) per sleeper). The
+        # count is a trigger, not an exact figure: a sleeper cancelled just after its wake-up counts too.
+        if not future.cancelled():
+            return
         with self._lock:
             self._abandoned += 1
             if self._abandoned * 2 > len(self._sleepers):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Literal
 
 from starlette.responses import JSONResponse
@@ -47,45 +48,55 @@ class Drain:
         for future in waiters:
             wake_soon(future)
 
-    async def wait(self) -> None:
-        """Return once the drain has started."""
+    def signal(self) -> asyncio.Future[None]:
+        """A future of the running loop, resolved once the drain has started; cancel it to stop waiting."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         with self._lock:
             if self._started:
-                return
+                future.set_result(None)
+                return future
             self._waiters.add(future)
-        try:
-            await future
-        finally:
-            with self._lock:
-                self._waiters.discard(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: asyncio.Future[None]) -> None:
+        with self._lock:
+            self._waiters.discard(future)
 
 
 async def hold(clock: Clock | None, seconds: float | None, receive: Receive, drain: Drain) -> Ending:
     """Wait `seconds` of simulated time on `clock` (None: no end of its own), unless the client disconnects
     or the server drains first.
 
-    Call it only once the request body has been read: it listens on `receive` for the disconnect.
+    Call it only once the request body has been read: it listens on `receive` for the disconnect. One task
+    (the listener) and two plain futures per held request: a burst of held requests stays cheap.
     """
     if drain.started:
         return "draining"
     if seconds is not None and seconds <= 0:
         return "elapsed"
-    waits: dict[asyncio.Future[None], Ending] = {
-        asyncio.ensure_future(until_disconnect(receive)): "disconnected",
-        asyncio.ensure_future(drain.wait()): "draining",
-    }
+    ended: asyncio.Future[Ending] = asyncio.get_running_loop().create_future()
+
+    def end_with(ending: Ending) -> Callable[[asyncio.Future[None]], None]:
+        def end(waited: asyncio.Future[None]) -> None:
+            if not waited.cancelled() and not ended.done():
+                ended.set_result(ending)
+
+        return end
+
+    waits: list[tuple[asyncio.Future[None], Ending]] = [
+        (asyncio.ensure_future(until_disconnect(receive)), "disconnected"),
+        (drain.signal(), "draining"),
+    ]
     if clock is not None and seconds is not None:
-        waits[asyncio.ensure_future(clock.sleep(seconds))] = "elapsed"
+        waits.append((clock.timer(seconds), "elapsed"))
+    for waited, ending in waits:
+        waited.add_done_callback(end_with(ending))
     try:
-        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        return await ended
     finally:
-        for waiting in waits:
-            waiting.cancel()
-        await asyncio.gather(*waits, return_exceptions=True)
-    # When two end together, the client's departure and the drain win over the elapsed time.
-    endings = {waits[future] for future in done}
-    return next(ending for ending in ("disconnected", "draining", "elapsed") if ending in endings)
+        for waited, _ in waits:
+            waited.cancel()
 
 
 async def until_disconnect(receive: Receive) -> None:

@@ -15,6 +15,7 @@ from mockserver.envelope import Envelope
 from mockserver.images import OutputImage, digest, floor_to_multiple_of_8
 from mockserver.latency import Timing
 
+
 class OutputStore:
     """The images behind output URLs, by URL name, bounded so a long-running server does not grow forever."""
 

@@ -37,7 +37,11 @@ def draining_server(app: ASGIApp) -> uvicorn.Server:
                 drain.start()
             super().handle_exit(sig, frame)
 
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=GRACE_SECONDS)
+    # No lifespan: the fake has no startup or shutdown work, and a second Ctrl-C would cancel the pending
+    # lifespan task with a traceback.
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=GRACE_SECONDS
+    )
     return DrainingServer(config)
 
 
