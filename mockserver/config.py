@@ -49,10 +49,10 @@ class Config:
     # The longest any one request is held, in simulated seconds: latency specs, headers, gateway_timeout.
     max_latency: float = 3600.0
     # Namespaces on the server; the least recently used one beyond this is forgotten.
-    max_namespaces: int = 64
+    max_namespaces: int = 32
     # Queued tasks, and the bytes of their stored answers; the oldest go first (and then read PENDING).
     max_tasks: int = 10_000
-    task_bytes: int = 32 << 20  # 32 MiB
+    task_bytes: int = 16 << 20  # 16 MiB
     # Journal entries, their total bytes, and the bytes kept of each request or response body.
     journal_entries: int = 10_000
     journal_bytes: int = 8 << 20  # 8 MiB, not a contract bound

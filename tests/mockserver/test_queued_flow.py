@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,8 @@ import pytest
 from PIL import Image
 from starlette.applications import Starlette
 
-from mockserver import Config, VirtualClock
+from mockserver import Config, VirtualClock, routes
+from mockserver.images import OutputImage, render
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio
@@ -132,3 +134,22 @@ async def test_unknown_output_url_answers_404_envelope(client: httpx.AsyncClient
     response = await client.get("/outputs/20240101000000_nothing.webp")
     assert response.status_code == 404
     assert response.json()["error"] == "Not Found"
+
+
+async def test_an_output_image_is_encoded_off_the_event_loop(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Encoding a 1536 px JPEG takes a few hundred ms of CPU; on the loop it would stall every other request.
+    loop_thread = threading.current_thread()
+    rendered_on: list[threading.Thread] = []
+
+    def recording_render(image: OutputImage) -> bytes:
+        rendered_on.append(threading.current_thread())
+        return render(image)
+
+    monkeypatch.setattr(routes, "render", recording_render)
+    url = (await client.post("/getImagetoImage", json=valid_body())).json()["output"]["result"][0]
+    image = await client.get(url)
+
+    assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
+    assert rendered_on and rendered_on[0] is not loop_thread
