@@ -49,7 +49,7 @@ class GuardMiddleware:
                 400,
                 "Invalid Host",
                 f"Host {host!r} is not a loopback name; a fake bound to loopback answers only those "
-                "(add a name with allowed_hosts).",
+                "(add one with --allowed-host, or allowed_hosts in the config).",
             )
         if not scope["path"].startswith("/__admin"):
             return None
