@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import sys
 from typing import NoReturn
@@ -125,7 +126,7 @@ def _spec(as_json: bool) -> int:
 def _serve(config: Config) -> int:
     from mockserver.app import create_app
     from mockserver.guards import is_loopback
-    from mockserver.server import draining_server
+    from mockserver.serving import DrainingServer
 
     if not is_loopback(config.host) and not config.tokens:
         print(
@@ -148,10 +149,15 @@ def _serve(config: Config) -> int:
     host, port = sock.getsockname()[:2]
     url_host = f"[{host}]" if family == socket.AF_INET6 else host
     print(f"qolaba-mock serving on http://{url_host}:{port}", flush=True)
+    server = DrainingServer(create_app(config))
     try:
-        draining_server(create_app(config)).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
         sock.close()
+    if signal.SIGINT in server.exit_signals:
+        # Ctrl-C normally arrives as KeyboardInterrupt once uvicorn re-raises it; a parent that started us with
+        # SIGINT ignored (a background job of a script) swallows that, and the exit must not depend on it.
+        raise KeyboardInterrupt
     return 0
 
 

@@ -5,44 +5,16 @@ from __future__ import annotations
 import signal
 import socket
 import threading
-from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from types import TracebackType
+from typing import TYPE_CHECKING, cast
 
 from mockserver.app import create_app
 from mockserver.clock import Clock
 from mockserver.config import Config
 
 if TYPE_CHECKING:
-    import uvicorn
     from starlette.applications import Starlette
     from starlette.types import ASGIApp
-
-    from mockserver.holding import Drain
-
-# How long a shutdown waits for answers still on their way, after held requests were let go (holding.py).
-GRACE_SECONDS = 1
-
-
-def draining_server(app: ASGIApp) -> uvicorn.Server:
-    """uvicorn's server, but shutting down first lets go of every held request (each answers 503), so a
-    SIGTERM or Ctrl-C ends the process within about a second whatever is in flight."""
-    import uvicorn
-
-    state: Any = getattr(app, "state", None)
-    drain: Drain | None = getattr(state, "drain", None)
-
-    class DrainingServer(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            if drain is not None:
-                drain.start()
-            super().handle_exit(sig, frame)
-
-    # No lifespan: the fake has no startup or shutdown work, and a second Ctrl-C would cancel the pending
-    # lifespan task with a traceback.
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=GRACE_SECONDS
-    )
-    return DrainingServer(config)
 
 
 class LiveServer:
@@ -71,7 +43,9 @@ class LiveServer:
         self._socket.bind((self.config.host, port))
         host, port = self._socket.getsockname()[:2]
         self.url = f"http://{host}:{port}"
-        self._server = draining_server(self.app)
+        from mockserver.serving import DrainingServer
+
+        self._server = DrainingServer(self.app)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 
     def start(self) -> LiveServer:

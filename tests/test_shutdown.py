@@ -55,8 +55,15 @@ class Served:
 
 
 @contextmanager
-def served(*flags: str) -> Iterator[Served]:
-    with subprocess.Popen([*CLI, *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+def served(*flags: str, sigint: signal.Handlers = signal.SIG_DFL) -> Iterator[Served]:
+    # The server starts with SIGINT as given, whatever this test process inherited (a shell's background job
+    # starts with it ignored).
+    def starting() -> None:
+        signal.signal(signal.SIGINT, sigint)
+
+    command = [*CLI, *flags]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    with subprocess.Popen(command, preexec_fn=starting, **pipes) as process:  # type: ignore[call-overload]
         assert process.stdout is not None
         try:
             yield Served(process, process.stdout.readline().rsplit(" ", 1)[1].strip())
@@ -88,6 +95,14 @@ def test_one_ctrl_c_ends_the_server_with_one_line() -> None:
 
     assert code == 130
     assert stderr == "qolaba-mock: interrupted\n"
+
+
+def test_ctrl_c_ends_the_server_with_one_line_even_when_its_parent_ignores_sigint() -> None:
+    with served(sigint=signal.SIG_IGN) as server:
+        with_two_held_requests(server)
+        code, stderr = server.stop(signal.SIGINT)
+
+    assert (code, stderr) == (130, "qolaba-mock: interrupted\n")
 
 
 def test_a_second_ctrl_c_prints_no_traceback() -> None:

@@ -164,30 +164,33 @@ async def test_token_ids_are_keyed_so_a_guessed_token_cannot_be_confirmed_offlin
     assert "guess-me" not in str(entry)
 
 
+class NotServing:
+    """Stands in for the uvicorn server: `serve` gets as far as running it, and returns."""
+
+    runs = 0
+
+    def __init__(self, app: object) -> None:
+        self.exit_signals: list[int] = []
+
+    def run(self, sockets: list[object]) -> None:
+        NotServing.runs += 1
+
+
 def test_serving_beyond_loopback_without_a_token_warns_on_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    served: list[object] = []
-
-    class NotServing:
-        def run(self, sockets: list[object]) -> None:
-            served.append(sockets)
-
-    monkeypatch.setattr("mockserver.server.draining_server", lambda app: NotServing())
+    monkeypatch.setattr("mockserver.serving.DrainingServer", NotServing)
+    runs = NotServing.runs
     assert main(["serve", "--host", "0.0.0.0", "--port", "0", "--latency", "none"]) == 0
     err = capsys.readouterr().err
 
-    assert served and err.count("\n") == 1
+    assert NotServing.runs == runs + 1 and err.count("\n") == 1
     assert err.startswith("qolaba-mock: warning: serving on 0.0.0.0 with no --token")
 
 
 def test_serving_beyond_loopback_with_a_token_does_not_warn(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    class NotServing:
-        def run(self, sockets: list[object]) -> None:
-            pass
-
-    monkeypatch.setattr("mockserver.server.draining_server", lambda app: NotServing())
+    monkeypatch.setattr("mockserver.serving.DrainingServer", NotServing)
     assert main(["serve", "--host", "0.0.0.0", "--port", "0", "--token", "t"]) == 0
     assert capsys.readouterr().err == ""

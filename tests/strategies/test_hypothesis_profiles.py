@@ -56,3 +56,14 @@ def test_load_profile_makes_a_profile_current() -> None:
 def test_an_unknown_profile_fails_naming_the_known_ones() -> None:
     with pytest.raises(InvalidArgument, match=r"load_profile\(name='fast'\) must be one of dev, ci, thorough"):
         load_profile("fast")
+
+
+def test_this_suite_runs_with_a_profile_loaded_and_no_deadline() -> None:
+    # tests/conftest.py loads `ci` under CI and `dev` otherwise: a busy machine must not fail a property.
+    assert settings.default is not None and settings.default.deadline is None
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_no_profile_has_a_deadline(name: str) -> None:
+    register_profiles()
+    assert settings.get_profile(name).deadline is None
