@@ -25,6 +25,7 @@ from mockserver import Config, admin, create_app
 from mockserver.envelope import KEYS
 from mockserver.faults import FAULTS, FaultError, parse_fault
 from mockserver.latency import LatencyError, parse_latency
+from mockserver.server import LiveServer
 from tests.conftest import TOKEN, valid_body
 
 API_PATHS = ["/getImagetoImage", "/getImageToImage", "/getImage", "/api/v1/studio/getImagetoImage"]
@@ -208,3 +209,34 @@ def test_every_admin_endpoint_survives_any_json(calls: list[tuple[str, str, Any]
         requests.append((method, path, body.encode(), headers))
     assume(not any(_steers_into_a_wait(h, b) for _, _, b, h in requests))
     _run(requests)
+
+
+# The inputs that used to answer 500 (and so closed the keep-alive connection), as the issue found them.
+REPRODUCTIONS = [
+    ("POST", "/getImage", b'{"id": "\\ud800"}'),
+    ("POST", "/getImagetoImage", b'{"prompt": ' + b"[" * 500 + b"]" * 500 + b"}"),
+    ("POST", "/getImagetoImage", b"[" * 1200 + b"]" * 1200),
+    ("POST", "/getImagetoImage", b'{"batch": NaN}'),
+    ("PATCH", "/__admin/config", b'{"latency": 5}'),
+    ("PATCH", "/__admin/config", b'{"latency": []}'),
+    ("PATCH", "/__admin/config", b'{"latency": null}'),
+    ("PATCH", "/__admin/config", b'{"faults": [5]}'),
+    ("PATCH", "/__admin/config", b"[" * 100_000 + b"]" * 100_000),
+    ("POST", "/__admin/clock/advance", b'{"seconds": 1e308}'),
+    ("POST", "/__admin/clock/advance", b'{"seconds": 1e308}'),
+    ("POST", "/__admin/clock/advance", b'{"seconds": ' + b"9" * 400 + b"}"),
+    ("GET", "/__admin/journal", b""),
+    ("GET", "/__admin/clock", b""),
+]
+
+
+def test_the_reproductions_get_4xx_over_one_kept_alive_connection() -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    with LiveServer(Config(clock="virtual")) as server, httpx.Client(base_url=server.url, headers=headers) as client:
+        answers = [client.request(method, path, content=body) for method, path, body in REPRODUCTIONS]
+        served = client.post("/getImagetoImage", json=valid_body())
+
+    assert [a.status_code for a in answers[:12]] == [400, 400, 400, 400, 422, 422, 422, 422, 400, 422, 422, 400]
+    assert [a.status_code for a in answers[12:]] == [200, 200]
+    assert all(a.headers.get("connection") != "close" for a in answers)
+    assert served.status_code == 200 and served.json()["status"] == "SUCCESS"
