@@ -19,6 +19,7 @@ from contracts.schema import (
     field_rules,
     load_schema,
     max_request_bytes,
+    production_backend,
     production_base_url,
     request_schema,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "field_rules",
     "load_schema",
     "max_request_bytes",
+    "production_backend",
     "production_base_url",
     "request_schema",
 ]

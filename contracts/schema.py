@@ -158,6 +158,11 @@ def poison_field(avoiding: str | None = None) -> str:
     raise KeyError(f"the contract has no second required field to leave out beside {avoiding!r}")
 
 
+def production_backend() -> dict[str, Any]:
+    """What the backend behind the gateway really checks (`x-production`): its models, renames and apps."""
+    return copy.deepcopy(_load()["x-production"])
+
+
 def max_request_bytes() -> int:
     """The largest request body the API accepts."""
     limit: int = _load()["x-max-request-bytes"]

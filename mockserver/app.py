@@ -14,10 +14,12 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from mockserver import admin, envelope
-from mockserver.backend import Backend, Reply
+from mockserver.backend import Backend
 from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.connection_faults import ConnectionFaultMiddleware
+from mockserver.envelope import Reply
+from mockserver.fidelity.answers import EnvelopeAnswers
 from mockserver.guards import GuardMiddleware
 from mockserver.holding import Drain
 from mockserver.recording import RecordingMiddleware
@@ -64,8 +66,14 @@ class _FakeApp(Starlette):
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    body = envelope.failed(error=exc.detail, error_data=f"{request.method} {request.url.path}")
-    return reply_response(Reply(exc.status_code, body), headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if request.url.path.startswith("/__admin"):
+        # The admin API is the fake's own: it always answers in the contract's envelope.
+        reply = EnvelopeAnswers().no_route(exc.status_code, request.method, request.url.path, headers)
+        return reply_response(reply)
+    profile = request.app.state.backend.profile
+    reply = profile.answers.no_route(exc.status_code, request.method, request.url.path, headers)
+    return reply_response(reply, keys=profile.envelope_keys)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

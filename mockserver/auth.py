@@ -7,31 +7,45 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 # Keyed per process: a token id tells callers apart within one run, and cannot be used to confirm a
 # guessed token offline (an unkeyed hash could).
 _TOKEN_ID_KEY = secrets.token_bytes(32)
 
 
+AuthProblem = Literal["missing", "scheme", "unknown"]
+
+
 @dataclass(frozen=True)
 class AuthFailure:
+    """Why a request may not proceed: no credentials (`missing`), not a bearer token (`scheme`), or a token the
+    server does not accept (`unknown`). A fidelity profile words the answer; `error`/`error_data` are the
+    contract's wording."""
+
+    problem: AuthProblem
     error: str
     error_data: str
-    # Only a missing or malformed header asks the client to authenticate, as FastAPI's HTTPBearer does.
-    challenge: bool
+
+    @property
+    def challenge(self) -> bool:
+        # Only missing or malformed credentials ask the client to authenticate, as FastAPI's HTTPBearer does.
+        return self.problem != "unknown"
 
 
 def check(headers: Mapping[str, str], tokens: frozenset[str]) -> AuthFailure | None:
     """None if the request may proceed; `tokens` empty means any non-empty token is accepted."""
     header = headers.get("authorization")
     if header is None:
-        return AuthFailure("Not authenticated", "Missing header: Authorization: Bearer <token>", challenge=True)
+        return AuthFailure("missing", "Not authenticated", "Missing header: Authorization: Bearer <token>")
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return AuthFailure("Not authenticated", "Malformed header: expected Authorization: Bearer <token>", True)
+    if not scheme or not token:
+        return AuthFailure("missing", "Not authenticated", "Malformed header: expected Authorization: Bearer <token>")
+    if scheme.lower() != "bearer":
+        return AuthFailure("scheme", "Not authenticated", "Malformed header: expected Authorization: Bearer <token>")
     if tokens and not _known(token, tokens):
-        return AuthFailure("Invalid API Key", "The bearer token is not one this server accepts.", challenge=False)
+        return AuthFailure("unknown", "Invalid API Key", "The bearer token is not one this server accepts.")
     return None
 
 

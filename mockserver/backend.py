@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from contracts import STATUS, SUBMIT, field_rules
-from mockserver import envelope, outputs
+from mockserver import envelope, fidelity, outputs
 from mockserver.clock import Clock
 from mockserver.config import Config
-from mockserver.envelope import Envelope
+from mockserver.envelope import Envelope, Reply
 from mockserver.faults import Fault, Operation, header_fault
+from mockserver.fidelity import Job, Lookup, Profile, Refused
 from mockserver.images import OutputImage
 from mockserver.latency import Timing, parse_latency
 from mockserver.namespaces import DEFAULT, Namespace, Namespaces
 from mockserver.outputs import OutputStore, new_uuid
 from mockserver.ratelimit import retry_after_header
 from mockserver.tasks import Task
-from mockserver.validation import validate, with_defaults
 
 # What an http_429 fault tells the client to wait, in seconds.
 FAULT_RETRY_AFTER = 2
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the transport should answer, and how long (simulated seconds) to wait before answering.
-
-    `connection` names a connection fault the transport must act out instead of answering normally.
-    """
-
-    status_code: int
-    body: Envelope
-    delay: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
-    fault: str | None = None
-    connection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +52,11 @@ class Backend:
         self.config = config
         self.namespaces.apply(config)
 
+    @property
+    def profile(self) -> Profile:
+        """The fidelity profile answering now (it follows `config.fidelity`, which the admin API can change)."""
+        return fidelity.profile(self.config.fidelity)
+
     def submit(
         self,
         body: dict[str, Any],
@@ -81,20 +70,17 @@ class Backend:
         limited = self._rate_limited(space, token_id, body)
         if limited is not None:
             return limited
-        errors = validate(SUBMIT, body)
-        if errors:
-            return Reply(422, envelope.invalid(errors=[e.as_dict() for e in errors], body=body))
-        request = _normalised(with_defaults(SUBMIT, body))
-        fault = self._choose_fault(space, "submit", steering, queued=request["celery"])
+        job = self.profile.rules.admit_submit(body)
+        if isinstance(job, Refused):
+            return job.reply
+        fault = self._choose_fault(space, "submit", steering, queued=job.request["celery"], fails=job.fails_with)
         base_url = self.config.public_url or base_url
         if fault is not None and fault.name == "gateway_timeout":
-            return self._gateway_timeout(space, body, request, fault, steering, base_url=base_url)
+            return self._gateway_timeout(space, job, fault, steering, base_url=base_url)
         if fault is not None and fault.family == "http":
             return self._fault_reply(fault, body)
         domain_fault = fault if fault is not None and fault.family == "domain" else None
-        reply = self._generate(
-            space, body, request, domain_fault, steering, base_url=self.config.public_url or base_url
-        )
+        reply = self._generate(space, job, domain_fault, steering, base_url=base_url)
         return _with_connection_fault(reply, fault)
 
     def status(
@@ -104,42 +90,41 @@ class Backend:
         limited = self._rate_limited(space, token_id, body)
         if limited is not None:
             return limited
-        errors = validate(STATUS, body)
-        if errors:
-            return Reply(422, envelope.invalid(errors=[e.as_dict() for e in errors], body=body))
-        fault = self._choose_fault(space, "status", steering, queued=False)
+        lookup = self.profile.rules.admit_status(body)
+        if isinstance(lookup, Refused):
+            return lookup.reply
+        fault = self._choose_fault(space, "status", steering, queued=False, fails=None)
         if fault is not None and fault.family == "http":
             return self._fault_reply(fault, body)
-        return _with_connection_fault(self._lookup(space, body), fault)
+        return _with_connection_fault(self._lookup(space, lookup), fault)
 
-    def _generate(
-        self,
-        space: Namespace,
-        body: dict[str, Any],
-        request: dict[str, Any],
-        fault: Fault | None,
-        steering: Steering,
-        *,
-        base_url: str,
-    ) -> Reply:
-        timing = self._timing(space, request, steering)
-        result = self._outcome(space, body, request, timing, fault, base_url=base_url)
+    def _generate(self, space: Namespace, job: Job, fault: Fault | None, steering: Steering, *, base_url: str) -> Reply:
+        # A job bound to fail stops at its first step, before any GPU time is spent.
+        timing = Timing() if job.fails_with else self._timing(space, job.request, steering)
+        result = self._outcome(space, job, timing, fault, base_url=base_url)
         fault_name = fault.name if fault else None
-        if not request["celery"]:
-            return self._sync_reply(space, result, timing, fault_name)
+        if not job.request["celery"]:
+            return self._sync_reply(result, timing, fault_name)
         task_id = new_uuid(space.rng)
-        if fault_name != "task_lost":  # production loses the id: it reads PENDING forever
-            space.tasks.add(Task.of(task_id, space.clock.now() + timing.total, result))
-        return Reply(200, envelope.queued(body=body, task_id=task_id), fault=fault_name)
+        ready_at = space.clock.now() + timing.total
+        if fault_name == "task_crashed":
+            # The worker died: Celery records FAILURE, and the poll re-raises it as a 500 with empty input.
+            crash = envelope.failed(error=_CRASH[0], error_data=_CRASH[1])
+            space.tasks.add(Task.of(task_id, ready_at, crash, code=500))
+        elif fault_name != "task_lost":  # production loses the id: it reads PENDING forever
+            space.tasks.add(Task.of(task_id, ready_at, result))
+        return Reply(200, envelope.queued(body=job.request, echo=job.echo, task_id=task_id), fault=fault_name)
 
-    def _lookup(self, space: Namespace, body: dict[str, Any]) -> Reply:
-        result = space.tasks.result_of(body["id"])
-        if result is None:
-            return Reply(200, envelope.pending_status(task_id=body["id"], ref_id=body.get("refID", "")))
-        if result["status"] == "FAILED" and self.config.fidelity == "legacy":
+    def _lookup(self, space: Namespace, lookup: Lookup) -> Reply:
+        answer = space.tasks.answer_of(lookup.task_id)
+        if answer is None:
+            echo = self.profile.rules.echo_status(lookup)
+            return Reply(200, envelope.pending_status(task_id=lookup.task_id, echo=echo))
+        code, result = answer
+        if code == 200 and result["status"] == "FAILED" and self.profile.failed_job_code >= 500:
             # Before 2025-04 a failed Celery task re-raised: HTTP 500 with empty input and output.
             return Reply(500, envelope.failed(error=result["error"], error_data=result["error_data"]))
-        return Reply(200, result)
+        return Reply(code, result)
 
     def output(self, name: str) -> OutputImage | None:
         return self.outputs.get(name)
@@ -163,16 +148,19 @@ class Backend:
         return Reply(429, failed, headers={"Retry-After": retry_after_header(wait)}, fault="rate_limit")
 
     def _choose_fault(
-        self, space: Namespace, operation: Operation, steering: Steering, *, queued: bool
+        self, space: Namespace, operation: Operation, steering: Steering, *, queued: bool, fails: object
     ) -> Fault | None:
         if steering.fault is not None:
             return header_fault(steering.fault, operation)
 
         def eligible(fault: Fault) -> bool:
-            # A sync call has no task to lose, and a queued submit answers before any gateway timeout.
-            if fault.name == "task_lost":
+            # A sync call has no task to lose or crash, a queued submit answers before any gateway timeout,
+            # and a job that fails at once neither times out nor meets a generation failure.
+            if fault.name in ("task_lost", "task_crashed"):
                 return queued
-            return not (fault.name == "gateway_timeout" and queued)
+            if fault.name == "gateway_timeout":
+                return not queued and not fails
+            return not (fault.family == "domain" and fails)
 
         return space.faults.choose(operation, eligible=eligible)
 
@@ -192,60 +180,43 @@ class Backend:
         space.last_job_at = now + timing.total
         return timing
 
-    def _gateway_timeout(
-        self,
-        space: Namespace,
-        body: dict[str, Any],
-        request: dict[str, Any],
-        fault: Fault,
-        steering: Steering,
-        *,
-        base_url: str,
-    ) -> Reply:
+    def _gateway_timeout(self, space: Namespace, job: Job, fault: Fault, steering: Steering, *, base_url: str) -> Reply:
         # The gateway gives up on a sync call, but the job runs on; it stays visible to the admin API as a task.
-        timing = self._timing(space, request, steering)
-        result = self._outcome(space, body, request, timing, None, base_url=base_url)
+        timing = self._timing(space, job.request, steering)
+        result = self._outcome(space, job, timing, None, base_url=base_url)
         space.tasks.add(Task.of(new_uuid(space.rng), space.clock.now() + timing.total, result))
-        failed = envelope.failed(error=fault.error or "Gateway Timeout", error_data=fault.error_data, body=body)
+        error = fault.error or "Gateway Timeout"
+        failed = envelope.failed(error=error, error_data=fault.error_data, body=job.request, echo=job.echo)
         return Reply(504, failed, delay=self.config.gateway_timeout, fault=fault.name)
 
-    def _sync_reply(self, space: Namespace, result: Envelope, timing: Timing, fault: str | None) -> Reply:
-        failed = result["status"] == "FAILED"
-        code = 500 if failed and self.config.fidelity == "legacy" else 200
-        body = envelope.failed(error=result["error"], error_data=result["error_data"]) if code == 500 else result
+    def _sync_reply(self, result: Envelope, timing: Timing, fault: str | None) -> Reply:
+        code = self.profile.failed_job_code if result["status"] == "FAILED" else 200
+        # A 500 is the exception handler's answer: it knows nothing of the request.
+        body = envelope.failed(error=result["error"], error_data=result["error_data"]) if code >= 500 else result
         return Reply(code, body, delay=timing.total, fault=fault)
 
-    def _outcome(
-        self,
-        space: Namespace,
-        body: dict[str, Any],
-        request: dict[str, Any],
-        timing: Timing,
-        fault: Fault | None,
-        *,
-        base_url: str,
-    ) -> Envelope:
-        if fault is not None and fault.error is not None:
-            return envelope.failed(error=fault.error, error_data=fault.error_data, body=body)
+    def _outcome(self, space: Namespace, job: Job, timing: Timing, fault: Fault | None, *, base_url: str) -> Envelope:
+        failure = job.fails_with or ((fault.error, fault.error_data or "") if fault and fault.error else None)
+        if failure is not None:
+            return envelope.failed(error=failure[0], error_data=failure[1], body=job.request, echo=job.echo)
         return outputs.success(
-            body=body,
-            request=request,
+            body=job.request,
+            echo=job.echo,
+            request=job.request,
             timing=timing,
             seed=space.seed,
             rng=space.rng,
             now=space.clock.now(),
             nsfw=fault is not None and fault.name == "nsfw",
+            dropped=1 if fault is not None and fault.name == "content_filtered" else 0,
             store=self.outputs,
             base_url=base_url,
+            style=self.profile.outputs,
         )
 
 
-_INTEGER_FIELDS = frozenset(rule.name for rule in field_rules(SUBMIT) if rule.type == "integer")
-
-
-def _normalised(request: dict[str, Any]) -> dict[str, Any]:
-    # JSON Schema counts 512.0 as an integer; the backend uses it as 512.
-    return {k: int(v) if k in _INTEGER_FIELDS else v for k, v in request.items()}
+# What the poll of a task whose worker was killed answers (Celery's WorkerLostError, re-raised at main.py L80).
+_CRASH = ("Internal Error", "Worker exited prematurely: signal 9 (SIGKILL) Job: 0.")
 
 
 def _with_connection_fault(reply: Reply, fault: Fault | None) -> Reply:

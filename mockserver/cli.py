@@ -16,6 +16,7 @@ from contracts import contract_json, contract_text
 from contracts.target import TargetError
 from mockserver.config import Config, ConfigError
 from mockserver.config_sources import load_config
+from mockserver.fidelity import ALIASES
 
 USAGE_ERROR = 2
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
@@ -55,7 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="NAME[:p|every:N|nth:N,M|first:N][@submit|@status] (repeatable)",
     )
-    serve.add_argument("--fidelity", choices=["current", "legacy"], help="legacy: failures answer HTTP 500")
+    serve.add_argument(
+        "--fidelity",
+        metavar="PROFILE",
+        help="contract (default: as the docs say) | production (as the backend answers, 2025-09) | production-2024",
+    )
     serve.add_argument("--rate-limit", metavar="N/UNIT", help="per-token limit, e.g. 60/min")
     serve.add_argument("--result-ttl", type=float, metavar="SECONDS", help="how long finished results are kept")
     serve.add_argument(
@@ -112,7 +117,11 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "max_latency": args.max_latency,
         "allowed_hosts": tuple(args.allowed_host) if args.allowed_host else None,
     }
-    return load_config(flags, os.environ, args.config, defaults={"latency": "workload"})
+    config = load_config(flags, os.environ, args.config, defaults={"latency": "workload"})
+    given = args.fidelity or os.environ.get("QOLABA_MOCK_FIDELITY")
+    if given in ALIASES:
+        print(f"qolaba-mock: note: fidelity {given!r} is now called {ALIASES[given]!r}", file=sys.stderr)
+    return config
 
 
 def _spec(as_json: bool) -> int:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 ClockMode = Literal["system", "virtual"]
-Fidelity = Literal["current", "legacy"]
 
 
 class ConfigError(ValueError):
@@ -32,12 +31,14 @@ class Config:
     # `none` keeps library use instant; `qolaba-mock serve` defaults to `workload`.
     latency: str = "none"
     faults: tuple[str, ...] = ()
-    # "legacy" answers generation failures with HTTP 500, as the backend did before 2025-04-19.
-    fidelity: Fidelity = "current"
+    # How the fake answers: "contract" (the docs), "production" (the backend, 2025-09) or "production-2024"
+    # (mockserver/fidelity). The old names "current" and "legacy" are read as "contract" and "production-2024".
+    fidelity: str = "contract"
     rate_limit: str | None = None
     clock: ClockMode = "system"
     time_scale: float = 1.0
-    result_ttl: float = 3600.0
+    # Seconds a finished result can be read; None: the fidelity profile's (3,600 s, 14,400 s in production).
+    result_ttl: float | None = None
     # A sync call that runs longer than this (simulated seconds) under `gateway_timeout` answers 504.
     gateway_timeout: float = 100.0
     # Base of the output URLs; None means "the base URL the request arrived on".
@@ -82,7 +83,18 @@ class Config:
                 f"{len(self.tokens)} is not"
             )
         _require(all(h.strip() for h in self.allowed_hosts), "allowed_hosts", self.allowed_hosts, "host names")
-        for key in ("time_scale", "result_ttl", "gateway_timeout", "max_latency"):
+        from mockserver.fidelity import ALIASES, PROFILES
+
+        _require(
+            isinstance(self.fidelity, str) and ALIASES.get(self.fidelity, self.fidelity) in PROFILES,
+            "fidelity",
+            self.fidelity,
+            " or ".join(repr(name) for name in PROFILES),
+        )
+        object.__setattr__(self, "fidelity", ALIASES.get(self.fidelity, self.fidelity))
+        if self.result_ttl is not None:
+            _require(_is_positive(self.result_ttl), "result_ttl", self.result_ttl, "a positive number")
+        for key in ("time_scale", "gateway_timeout", "max_latency"):
             value = getattr(self, key)
             _require(_is_positive(value), key, value, "a positive number")
         for key in ("max_namespaces", "max_tasks", "task_bytes", "journal_entries", "journal_bytes", "max_outputs"):
@@ -101,7 +113,6 @@ class Config:
             f"at most max_latency ({self.max_latency:g} s)",
         )
         _require(self.clock in ("system", "virtual"), "clock", self.clock, "'system' or 'virtual'")
-        _require(self.fidelity in ("current", "legacy"), "fidelity", self.fidelity, "'current' or 'legacy'")
         _require(isinstance(self.latency, str), "latency", self.latency, "a latency spec, e.g. 'fixed:250ms'")
         _require(
             self.rate_limit is None or isinstance(self.rate_limit, str),
@@ -139,12 +150,20 @@ class Config:
             except RateLimitError as exc:
                 raise ConfigError(f"rate_limit: {exc}") from None
 
+    @property
+    def ttl(self) -> float:
+        """How long a finished result can be read: `result_ttl`, else the fidelity profile's."""
+        from mockserver.fidelity import profile
+
+        return self.result_ttl if self.result_ttl is not None else profile(self.fidelity).result_ttl
+
     def public_view(self) -> dict[str, Any]:
         """The config as JSON for the admin API; tokens are secrets, so only their count is shown."""
         view = {f.name: getattr(self, f.name) for f in fields(self)}
         view["tokens"] = len(self.tokens)
         view["faults"] = list(self.faults)
         view["allowed_hosts"] = list(self.allowed_hosts)
+        view["result_ttl"] = self.ttl
         return view
 
 

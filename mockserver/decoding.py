@@ -18,7 +18,15 @@ MAX_DEPTH = 64
 
 
 class InvalidJson(ValueError):
-    """The body is not JSON the fake can read; the message says why."""
+    """The body is not JSON the fake can read; the message says why.
+
+    `kind` is what a dialect needs to word it: `empty`, `syntax` (not JSON, or JSON beyond the limits above)
+    or `not_object` (JSON, but not an object: `value` holds it).
+    """
+
+    def __init__(self, message: str, kind: str = "syntax", value: Any = None) -> None:
+        super().__init__(message)
+        self.kind, self.value = kind, value
 
 
 def parse_object(raw: bytes) -> dict[str, Any]:
@@ -28,10 +36,10 @@ def parse_object(raw: bytes) -> dict[str, Any]:
         parse_object(b'{"id": "8c3e"}')   # {'id': '8c3e'}
     """
     if not raw.strip():
-        raise InvalidJson("The request body is empty; expected a JSON object.")
+        raise InvalidJson("The request body is empty; expected a JSON object.", "empty")
     value = parse_value(raw)
     if not isinstance(value, dict):
-        raise InvalidJson(f"The request body must be a JSON object, not {_json_type(value)}.")
+        raise InvalidJson(f"The request body must be a JSON object, not {_json_type(value)}.", "not_object", value)
     return value
 
 

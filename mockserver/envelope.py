@@ -1,12 +1,45 @@
-"""The only place a response body is built. Every answer, error or not, has exactly these eight keys."""
+"""The only place a response body is built, and the `Reply` that carries one.
+
+Every answer of the documented contract, error or not, is the envelope with exactly these eight keys. A
+fidelity profile may answer with production's seven (`shaped`) or, where FastAPI answers before the
+backend does, with FastAPI's own `{"detail": ...}` (`detail`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 KEYS = ("time_required", "error", "error_data", "input", "output", "app_id", "task_id", "status")
 
 Envelope = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the transport should answer, and how long (simulated seconds) to wait before answering.
+
+    `connection` names a connection fault the transport must act out instead of answering normally.
+    """
+
+    status_code: int
+    body: Envelope
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    fault: str | None = None
+    connection: str | None = None
+
+
+def shaped(body: Any, keys: tuple[str, ...]) -> Any:
+    """An envelope cut down to `keys` (in their order); any other body as it is."""
+    if not isinstance(body, dict) or len(body) != len(KEYS) or any(key not in body for key in KEYS):
+        return body
+    return {key: body[key] for key in keys}
+
+
+def detail(value: Any) -> dict[str, Any]:
+    """FastAPI's own error body, for answers the backend's framework gives before any endpoint runs."""
+    return {"detail": value}
 
 
 def _envelope(
@@ -35,6 +68,7 @@ def _envelope(
 def success(
     *,
     body: dict[str, Any],
+    echo: dict[str, Any],
     startup_time: float,
     runtime: float,
     result: list[str],
@@ -44,30 +78,30 @@ def success(
     return _envelope(
         status="SUCCESS",
         time_required={"startup_time": startup_time, "runtime": runtime},
-        input=body,
+        input=echo,
         output={"result": result, "Has_NSFW_Content": nsfw, "low_res_urls": low_res_urls},
         app_id=body["app_id"],
     )
 
 
-def queued(*, body: dict[str, Any], task_id: str) -> Envelope:
-    return _envelope(status="PENDING", input=body, app_id=body["app_id"], task_id=task_id)
+def queued(*, body: dict[str, Any], echo: dict[str, Any], task_id: str) -> Envelope:
+    return _envelope(status="PENDING", input=echo, app_id=body["app_id"], task_id=task_id)
 
 
-def pending_status(*, task_id: str, ref_id: str) -> Envelope:
+def pending_status(*, task_id: str, echo: dict[str, Any]) -> Envelope:
     # Same body for a running task and an unknown id: production cannot tell them apart.
-    return _envelope(status="PENDING", input={"task_id": task_id, "ref_id": ref_id}, task_id=task_id)
+    return _envelope(status="PENDING", input=echo, task_id=task_id)
 
 
-def failed(*, error: str, error_data: Any, body: Any = None) -> Envelope:
-    """A FAILED envelope; `body` is echoed in `input` when it is a JSON object."""
-    echoed = body if isinstance(body, dict) else {}
-    app_id = echoed.get("app_id")
+def failed(*, error: str, error_data: Any, body: Any = None, echo: dict[str, Any] | None = None) -> Envelope:
+    """A FAILED envelope; `input` is `echo` if given, else `body` when it is a JSON object."""
+    request = body if isinstance(body, dict) else {}
+    app_id = request.get("app_id")
     return _envelope(
         status="FAILED",
         error=error,
         error_data=error_data,
-        input=echoed,
+        input=request if echo is None else echo,
         app_id=app_id if isinstance(app_id, str) else None,
     )
 

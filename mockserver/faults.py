@@ -74,6 +74,10 @@ FAULTS: Mapping[str, Fault] = MappingProxyType(
                 "19.87 GiB already allocated; 1.42 GiB free; 20.31 GiB reserved in total by PyTorch)",
             ),
             _domain("task_lost"),
+            # The second content check (Worker.py L263-319) drops an image without flagging it.
+            _domain("content_filtered"),
+            # The Celery worker dies (e.g. killed for memory): the poll answers 500 (main.py L73-80).
+            _domain("task_crashed"),
             _connection("reset"),
             _connection("empty_response"),
             _connection("malformed_json"),

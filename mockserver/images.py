@@ -10,12 +10,33 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageOps
 
-Kind = Literal["full", "low_res"]
+Format = Literal["JPEG", "WEBP"]
 
-# Production serves full-size results as JPEG (quality 95) and previews as small WebP files.
+# Production serves full-size results as JPEG (quality 95).
 _JPEG_QUALITY = 95
-_LOW_RES_LONG_SIDE = 256  # not a contract bound: preview size
-MEDIA_TYPES: dict[Kind, str] = {"full": "image/jpeg", "low_res": "image/webp"}
+_WEBP_QUALITY = 80
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """How one kind of output is encoded and served."""
+
+    format: Format
+    media_type: str
+    # The preview's longest side, or None for the requested size.
+    long_side: int | None = None
+    # The most bytes the file may take; quality steps down until it fits.
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class OutputStyle:
+    """What `result` and `low_res_urls` point to, as a fidelity profile describes them."""
+
+    full: ImageSpec
+    low_res: ImageSpec
+    # Path of the preview under /outputs/: the contract's `low_res/` folder, or beside the full image.
+    low_res_folder: str
 
 
 @dataclass(frozen=True)
@@ -26,7 +47,7 @@ class OutputImage:
     height: int
     face_key: bytes
     key: bytes
-    kind: Kind
+    spec: ImageSpec
 
 
 def floor_to_multiple_of_8(pixels: int) -> int:
@@ -40,20 +61,23 @@ def digest(*parts: object) -> bytes:
 
 
 def render(image: OutputImage) -> bytes:
-    """The encoded bytes for one output: JPEG at full size, WebP for the preview."""
+    """The encoded bytes for one output, as its spec says."""
     return _render_cached(image)
 
 
 @functools.lru_cache(maxsize=32)
 def _render_cached(image: OutputImage) -> bytes:
     picture = _paint(image.width, image.height, image.face_key, image.key)
-    buffer = io.BytesIO()
-    if image.kind == "full":
-        picture.save(buffer, format="JPEG", quality=_JPEG_QUALITY)
-    else:
-        picture.thumbnail((_LOW_RES_LONG_SIDE, _LOW_RES_LONG_SIDE))
-        picture.save(buffer, format="WEBP", quality=80)
-    return buffer.getvalue()
+    spec = image.spec
+    if spec.long_side is not None:
+        picture.thumbnail((spec.long_side, spec.long_side))
+    quality = _JPEG_QUALITY if spec.format == "JPEG" else _WEBP_QUALITY
+    while True:
+        buffer = io.BytesIO()
+        picture.save(buffer, format=spec.format, quality=quality)
+        if spec.max_bytes is None or buffer.tell() <= spec.max_bytes or quality <= 5:
+            return buffer.getvalue()
+        quality -= 15
 
 
 def _paint(width: int, height: int, face_key: bytes, key: bytes) -> Image.Image:

@@ -38,7 +38,7 @@ class Namespace:
         self.name = name
         self.clock = clock
         self.journal = Journal(config.journal_entries, config.journal_bytes)
-        self.tasks = TaskStore(clock, config.result_ttl, max_tasks=config.max_tasks, max_bytes=config.task_bytes)
+        self.tasks = TaskStore(clock, config.ttl, max_tasks=config.max_tasks, max_bytes=config.task_bytes)
         self.fault_override: tuple[str, ...] | None = None
         self.latency_override: str | None = None
         self.last_job_at: float | None = None
@@ -49,7 +49,7 @@ class Namespace:
         """Take a new server config; this namespace's own overrides stay."""
         self.config = config
         # The same stores stay (handles hold them); only their settings change.
-        self.tasks.ttl = config.result_ttl
+        self.tasks.ttl = config.ttl
         self.tasks.max_tasks, self.tasks.max_bytes = config.max_tasks, config.task_bytes
         self.journal.max_entries, self.journal.max_bytes = config.journal_entries, config.journal_bytes
         self.limiter = RateLimiter(parse_rate_limit(config.rate_limit)) if config.rate_limit else None

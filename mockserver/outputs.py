@@ -12,7 +12,7 @@ from typing import Any
 from mockserver import envelope
 from mockserver.clock import LATEST
 from mockserver.envelope import Envelope
-from mockserver.images import OutputImage, digest, floor_to_multiple_of_8
+from mockserver.images import OutputImage, OutputStyle, digest, floor_to_multiple_of_8
 from mockserver.latency import Timing
 
 
@@ -52,8 +52,15 @@ def success(
     nsfw: bool,
     store: OutputStore,
     base_url: str,
+    style: OutputStyle,
+    echo: dict[str, Any],
+    dropped: int = 0,
 ) -> Envelope:
-    """The SUCCESS envelope for a request, publishing its images; `nsfw` flags and drops part of the batch."""
+    """The SUCCESS envelope for a request, publishing its images in `style`; `echo` is its `input`.
+
+    `nsfw` flags and drops part of the batch; `dropped` more images go without a flag (production's second
+    content check).
+    """
     width, height = floor_to_multiple_of_8(request["width"]), floor_to_multiple_of_8(request["height"])
     # Bytes depend on the seed and the request only, never on order; one face per reference image.
     face_key = digest(seed, request["image"])
@@ -66,12 +73,16 @@ def success(
             continue
         key = digest(seed, request_key, index)
         # Production names full-size JPEGs `.webp` too; the fake keeps that quirk.
-        full = OutputImage(width, height, face_key, key, "full")
+        full = OutputImage(width, height, face_key, key, style.full)
         result.append(store.publish(base_url, f"{stamp}_{new_uuid(rng)}.webp", full))
-        preview = OutputImage(width, height, face_key, key, "low_res")
-        low_res.append(store.publish(base_url, f"low_res/{stamp}_{new_uuid(rng)}.webp", preview))
+        preview = OutputImage(width, height, face_key, key, style.low_res)
+        low_res.append(store.publish(base_url, f"{style.low_res_folder}{stamp}_{new_uuid(rng)}.webp", preview))
+    # The second check drops images from the end of the batch, flags untouched.
+    kept = max(0, len(result) - dropped)
+    result, low_res = result[:kept], low_res[:kept]
     return envelope.success(
         body=body,
+        echo=echo,
         startup_time=timing.startup_time,
         runtime=timing.runtime,
         result=result,

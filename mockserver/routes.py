@@ -9,15 +9,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from contracts import contract_json, max_request_bytes
+from contracts import STATUS, SUBMIT, contract_json, max_request_bytes
 from mockserver import auth, envelope, namespaces, recording
-from mockserver.backend import Backend, Reply, Steering
+from mockserver.backend import Backend, Steering
 from mockserver.bodies import BodyTooLarge, ClientGone, read_body
 from mockserver.connection_faults import fault_response
-from mockserver.decoding import InvalidJson, parse_object
+from mockserver.envelope import KEYS, Reply
 from mockserver.faults import FaultError, header_fault
 from mockserver.holding import Drain, hold, shutting_down
-from mockserver.images import MEDIA_TYPES, render
+from mockserver.images import render
 from mockserver.latency import LatencyError, parse_latency
 
 PREFIXES = ("", "/api/v1/studio")
@@ -27,8 +27,12 @@ STATUS_PATHS = ("/getImage",)
 FAULT_HEADER, LATENCY_HEADER = "x-mock-fault", "x-mock-latency"
 
 
-def reply_response(reply: Reply, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(reply.body, status_code=reply.status_code, headers={**reply.headers, **(headers or {})})
+def reply_response(
+    reply: Reply, headers: dict[str, str] | None = None, *, keys: tuple[str, ...] = KEYS
+) -> JSONResponse:
+    """The reply as JSON, its envelope cut to `keys` (a fidelity profile's; the contract's eight by default)."""
+    body = envelope.shaped(reply.body, keys)
+    return JSONResponse(body, status_code=reply.status_code, headers={**reply.headers, **(headers or {})})
 
 
 def _bad_request(error: str, detail: str) -> JSONResponse:
@@ -36,47 +40,51 @@ def _bad_request(error: str, detail: str) -> JSONResponse:
 
 
 async def submit(request: Request) -> Response:
-    return await _operation(request, "submit")
+    return await _operation(request, SUBMIT)
 
 
 async def status(request: Request) -> Response:
-    return await _operation(request, "status")
+    return await _operation(request, STATUS)
 
 
 async def _operation(request: Request, operation: str) -> Response:
     backend: Backend = request.app.state.backend
-    # Authenticated first: only a caller the server accepts may create a namespace.
-    failure = auth.check(request.headers, backend.config.tokens)
-    if failure is not None:
-        headers = {"WWW-Authenticate": "Bearer"} if failure.challenge else None
-        return reply_response(Reply(401, envelope.failed(error=failure.error, error_data=failure.error_data)), headers)
-    try:
-        space = backend.namespaces.get(request.headers.get(namespaces.HEADER, namespaces.DEFAULT))
-    except namespaces.NamespaceError as exc:
-        return _bad_request("Invalid Mock Header", str(exc))
-    clock = space.clock
+    profile = backend.profile
+    name = request.headers.get(namespaces.HEADER, namespaces.DEFAULT)
     # Latency counts from arrival, so the fake's own work is inside the configured delay, not added to it.
-    arrived = clock.now()
-    recording.note_namespace(request.scope, space, arrived)
+    arrival_clock = (backend.namespaces.find(name) or backend.default).clock
+    arrived = arrival_clock.now()
+
+    async def read() -> bytes:
+        return await read_body(request, max_request_bytes())
+
     try:
-        steering = _steering(request, operation, backend.config.max_latency)
-        body = parse_object(await read_body(request, max_request_bytes()))
+        # Who checks what first (credentials or the body) is the profile's: see fidelity/answers.py.
+        admitted = await profile.answers.admit(operation, request.headers, read, backend.config.tokens)
     except ClientGone:
         recording.note_client_gone(request.scope)
         return Response(status_code=400)  # nobody is left to read it
     except BodyTooLarge as exc:
         return reply_response(Reply(413, envelope.failed(error="Payload Too Large", error_data=str(exc))))
-    except InvalidJson as exc:
-        return _bad_request("Invalid JSON", str(exc))
-    except (FaultError, LatencyError) as exc:
+    if isinstance(admitted, Reply):
+        return reply_response(admitted, keys=profile.envelope_keys)
+    try:
+        # Only a caller the server accepted may create a namespace.
+        space = backend.namespaces.get(name)
+        steering = _steering(request, operation, backend.config.max_latency)
+    except (namespaces.NamespaceError, FaultError, LatencyError) as exc:
         return _bad_request("Invalid Mock Header", str(exc))
+    clock = space.clock
+    if clock is not arrival_clock:  # a namespace just made, with a virtual clock of its own
+        arrived = clock.now()
+    recording.note_namespace(request.scope, space, arrived)
     token_id = auth.token_id(request.headers)
-    if operation == "submit":
+    if operation == SUBMIT:
         reply = backend.submit(
-            body, base_url=str(request.base_url), token_id=token_id, namespace=space.name, steering=steering
+            admitted, base_url=str(request.base_url), token_id=token_id, namespace=space.name, steering=steering
         )
     else:
-        reply = backend.status(body, token_id=token_id, namespace=space.name, steering=steering)
+        reply = backend.status(admitted, token_id=token_id, namespace=space.name, steering=steering)
     recording.note_fault(request.scope, reply.fault)
     drain: Drain = request.app.state.drain
     ending = await hold(clock, arrived + reply.delay - clock.now(), request.receive, drain)
@@ -85,15 +93,16 @@ async def _operation(request: Request, operation: str) -> Response:
     elif ending == "draining":
         return shutting_down()
     if reply.connection is not None:
-        return fault_response(reply.connection, json.dumps(reply.body).encode(), clock, drain)
-    return reply_response(reply)
+        body = json.dumps(envelope.shaped(reply.body, profile.envelope_keys)).encode()
+        return fault_response(reply.connection, body, clock, drain)
+    return reply_response(reply, keys=profile.envelope_keys)
 
 
 def _steering(request: Request, operation: str, max_latency: float) -> Steering:
     fault = request.headers.get(FAULT_HEADER)
     latency = request.headers.get(LATENCY_HEADER)
     if fault is not None:
-        header_fault(fault, "submit" if operation == "submit" else "status")
+        header_fault(fault, "submit" if operation == SUBMIT else "status")
     if latency is not None:
         parse_latency(latency, limit=max_latency)
     return Steering(fault=fault, latency=latency)
@@ -106,7 +115,7 @@ async def output(request: Request) -> Response:
         reply = Reply(404, envelope.failed(error="Not Found", error_data="No output image at this URL."))
         return reply_response(reply)
     # Encoding a large image takes up to a few hundred ms of CPU: off the event loop, so polls keep flowing.
-    return Response(await run_in_threadpool(render, image), media_type=MEDIA_TYPES[image.kind])
+    return Response(await run_in_threadpool(render, image), media_type=image.spec.media_type)
 
 
 async def openapi(request: Request) -> Response:

@@ -25,10 +25,13 @@ class Task:
     ready_at: float
     result: bytes
     status: str
+    # The HTTP code a poll answers once it is done: 500 for a task whose worker crashed.
+    code: int = 200
 
     @classmethod
-    def of(cls, task_id: str, ready_at: float, result: dict[str, Any]) -> Task:
-        return cls(task_id, ready_at, json.dumps(result, separators=(",", ":")).encode(), result["status"])
+    def of(cls, task_id: str, ready_at: float, result: dict[str, Any], *, code: int = 200) -> Task:
+        encoded = json.dumps(result, separators=(",", ":")).encode()
+        return cls(task_id, ready_at, encoded, result["status"], code)
 
     @property
     def size(self) -> int:
@@ -64,8 +67,8 @@ class TaskStore:
             self._discard(next(iter(self._tasks)))
             self.evicted += 1
 
-    def result_of(self, task_id: str) -> dict[str, Any] | None:
-        """The stored result if the task is done and not yet expired, else None (reads PENDING)."""
+    def answer_of(self, task_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The stored (HTTP code, result) if the task is done and not yet expired, else None (reads PENDING)."""
         task = self._tasks.get(task_id)
         if task is None:
             return None
@@ -76,7 +79,12 @@ class TaskStore:
             self._discard(task_id)
             return None
         result: dict[str, Any] = json.loads(task.result)
-        return result
+        return task.code, result
+
+    def result_of(self, task_id: str) -> dict[str, Any] | None:
+        """The stored result if the task is done and not yet expired, else None (reads PENDING)."""
+        answer = self.answer_of(task_id)
+        return None if answer is None else answer[1]
 
     def describe(self) -> list[dict[str, Any]]:
         """Every live task with its state as a client would read it now."""

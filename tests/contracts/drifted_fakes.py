@@ -273,7 +273,10 @@ def _first_error_only(exchange: Exchange) -> None:
 def _never_finishes(exchange: Exchange) -> None:
     request = exchange.request
     if exchange.path.endswith("/getImage") and exchange.status == 200 and isinstance(request, dict):
-        exchange.body = envelope.pending_status(task_id=str(request.get("id")), ref_id=str(request.get("refID", "")))
+        task_id = str(request.get("id"))
+        exchange.body = envelope.pending_status(
+            task_id=task_id, echo={"task_id": task_id, "ref_id": str(request.get("refID", ""))}
+        )
 
 
 def _widened(name: str, keyword: str, widened_to: float, description: str) -> Drift:

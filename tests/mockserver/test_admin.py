@@ -145,12 +145,13 @@ async def test_latency_endpoint_sets_a_namespace_latency(virtual: httpx.AsyncCli
 
 async def test_config_patch_changes_the_running_server_and_shows_no_token(virtual: httpx.AsyncClient) -> None:
     patched = await virtual.patch("/__admin/config", json={"fidelity": "legacy", "tokens": [TOKEN]})
+    # "legacy" is the old name of production-2024, which answers an unknown key as the backend does: 500.
 
     assert patched.status_code == 200
-    assert patched.json()["fidelity"] == "legacy" and patched.json()["tokens"] == 1
+    assert patched.json()["fidelity"] == "production-2024" and patched.json()["tokens"] == 1
     assert TOKEN not in (await virtual.get("/__admin/config")).text
     refused = await virtual.post("/getImage", json={"id": "x"}, headers={"Authorization": "Bearer other"})
-    assert refused.status_code == 401
+    assert refused.status_code == 500 and refused.json()["error_data"] == "('Invalid API Key',)"
 
 
 @pytest.mark.parametrize(

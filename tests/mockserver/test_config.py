@@ -48,7 +48,8 @@ def test_max_latency_admits_a_longer_latency_spec() -> None:
 
 def test_defaults_bind_loopback_and_accept_any_token() -> None:
     config = Config()
-    assert (config.host, config.port, config.tokens, config.result_ttl) == ("127.0.0.1", 8000, frozenset(), 3600.0)
+    assert (config.host, config.port, config.tokens, config.ttl) == ("127.0.0.1", 8000, frozenset(), 3600.0)
+    assert config.fidelity == "contract" and config.result_ttl is None
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "0.0.0.0", "my-host.local"])

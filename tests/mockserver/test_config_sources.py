@@ -26,7 +26,7 @@ def test_flags_beat_environment_which_beats_the_file(tmp_path: Path) -> None:
     assert config.seed == 3  # flag
     assert config.latency == "fixed:2s"  # environment
     assert config.faults == ("nsfw:nth:2,5", "no_face")  # environment, split on ';' since specs hold commas
-    assert config.fidelity == "legacy"  # file
+    assert config.fidelity == "production-2024"  # file, by its old name "legacy"
 
 
 def test_defaults_sit_below_every_source() -> None:

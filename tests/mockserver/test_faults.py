@@ -10,7 +10,7 @@ from mockserver.faults import FAULTS, Fault, FaultError, FaultPlan, FaultRule, O
 
 NAMES = (
     "http_500, http_429, http_503, gateway_timeout, no_face, bad_image_url, nsfw, task_failed, task_lost, "
-    "reset, empty_response, malformed_json, hang, slow_body"
+    "content_filtered, task_crashed, reset, empty_response, malformed_json, hang, slow_body"
 )
 WHEN_SHAPES = "a probability between 0 and 1, every:N, nth:N[,N...], first:N or always"
 
@@ -30,7 +30,7 @@ def chosen(fault_plan: FaultPlan, operations: list[Operation]) -> list[str | Non
 
 def test_the_vocabulary_lists_every_fault_in_family_order() -> None:
     assert ", ".join(FAULTS) == NAMES
-    assert [f.family for f in FAULTS.values()] == ["http"] * 4 + ["domain"] * 5 + ["connection"] * 5
+    assert [f.family for f in FAULTS.values()] == ["http"] * 4 + ["domain"] * 7 + ["connection"] * 5
     assert all(name == fault.name for name, fault in FAULTS.items())
 
 
