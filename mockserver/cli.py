@@ -118,7 +118,7 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "allowed_hosts": tuple(args.allowed_host) if args.allowed_host else None,
     }
     config = load_config(flags, os.environ, args.config, defaults={"latency": "workload"})
-    given = args.fidelity or os.environ.get("QOLABA_MOCK_FIDELITY")
+    given = str(args.fidelity or os.environ.get("QOLABA_MOCK_FIDELITY", ""))
     if given in ALIASES:
         print(f"qolaba-mock: note: fidelity {given!r} is now called {ALIASES[given]!r}", file=sys.stderr)
     return config

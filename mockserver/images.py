@@ -15,6 +15,9 @@ Format = Literal["JPEG", "WEBP"]
 # Production serves full-size results as JPEG (quality 95).
 _JPEG_QUALITY = 95
 _WEBP_QUALITY = 80
+# The production backend takes sides up to 20480 px; painting one would take gigabytes, so larger outputs are
+# drawn at most this long a side, keeping their aspect (README, "Limits").
+MAX_RENDER_SIDE = 4096
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,9 @@ def render(image: OutputImage) -> bytes:
 
 @functools.lru_cache(maxsize=32)
 def _render_cached(image: OutputImage) -> bytes:
-    picture = _paint(image.width, image.height, image.face_key, image.key)
+    scale = min(1.0, MAX_RENDER_SIDE / max(image.width, image.height))
+    width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    picture = _paint(width, height, image.face_key, image.key)
     spec = image.spec
     if spec.long_side is not None:
         picture.thumbnail((spec.long_side, spec.long_side))

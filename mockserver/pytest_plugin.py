@@ -50,11 +50,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--qolaba-fault", action="append", help="fault spec, e.g. http_429:0.1 (repeatable)")
     group.addoption("--qolaba-token", action="append", help="accepted bearer token (repeatable; default: any)")
     group.addoption("--qolaba-base-url", help="base URL qolaba_respx intercepts (default: production's)")
+    group.addoption("--qolaba-fidelity", help="how the fake answers: contract (default), production or production-2024")
     parser.addini("qolaba_seed", "seed of the fake", default="0")
     parser.addini("qolaba_latency", "latency spec of the fake", default="none")
     parser.addini("qolaba_faults", "fault specs, one a line", type="linelist", default=[])
     parser.addini("qolaba_tokens", "accepted bearer tokens, one a line", type="linelist", default=[])
     parser.addini("qolaba_base_url", "base URL qolaba_respx intercepts", default="")
+    parser.addini("qolaba_fidelity", "contract, production or production-2024", default="contract")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -162,4 +164,5 @@ def _defaults(config: pytest.Config) -> dict[str, Any]:
         "latency": config.getoption("qolaba_latency") or config.getini("qolaba_latency"),
         "faults": tuple(config.getoption("qolaba_fault") or config.getini("qolaba_faults")),
         "tokens": frozenset(config.getoption("qolaba_token") or config.getini("qolaba_tokens")),
+        "fidelity": config.getoption("qolaba_fidelity") or config.getini("qolaba_fidelity"),
     }

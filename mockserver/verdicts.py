@@ -151,7 +151,8 @@ def _group(entries: Iterable[Entry], key: Callable[[Entry], Any]) -> list[list[E
 
 
 def _finished(poll: Entry) -> bool:
-    # Under the legacy fidelity a failed task reads as a bare 500; an injected http_500 is not the task's end.
+    # Under production-2024 a failed task reads as a bare 500, as does a crashed one in any profile; an injected
+    # http_500 is not the task's end.
     if poll.status == 500 and poll.fault is None:
         return True
     return poll.status == 200 and _field(poll.response_body, "status") in ("SUCCESS", "FAILED")

@@ -103,3 +103,33 @@ def test_console_script_is_installed() -> None:
     script = os.path.join(os.path.dirname(sys.executable), "qolaba-mock")
     result = subprocess.run([script, "spec"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and "getImagetoImage" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("fidelity", "note"), [("production", ""), ("legacy", "'legacy' is now called 'production-2024'")]
+)
+def test_serve_answers_in_the_fidelity_it_is_given(fidelity: str, note: str) -> None:
+    command = [*CLI, "serve", "--port", "0", "--latency", "none", "--fidelity", fidelity]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None and process.stderr is not None
+        try:
+            url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+            unauthenticated = httpx.post(f"{url}/getImage", json={"id": "x"}, timeout=10)
+            invalid = httpx.post(
+                f"{url}/getImagetoImage", json=valid_body(batch=9), headers={"Authorization": "Bearer t"}, timeout=10
+            )
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=10)
+        stderr = process.stderr.read()
+
+    assert (unauthenticated.status_code, unauthenticated.json()) == (403, {"detail": "Not authenticated"})
+    assert invalid.json()["error"] == "Internal Error" and "validation error" in invalid.json()["error_data"]
+    assert note in stderr
+
+
+def test_an_unknown_fidelity_is_one_line_naming_the_profiles(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--fidelity", "prod"]) == 2
+    assert capsys.readouterr().err == (
+        "qolaba-mock: error: fidelity='prod' must be 'contract' or 'production' or 'production-2024'\n"
+    )

@@ -101,6 +101,35 @@ def test_token(qolaba_token, qolaba_respx):
     user.runpytest().assert_outcomes(passed=1)
 
 
+def test_fidelity_comes_from_ini_the_command_line_or_the_marker(user: pytest.Pytester) -> None:
+    user.makeini(INI + "qolaba_fidelity = production\n")
+    user.makepyfile(
+        test_user="""
+import pytest
+
+async def status_without_credentials(client):
+    return (await client.post("/getImage", json={"id": "x"}, headers={"Authorization": ""})).status_code
+
+@pytest.mark.anyio
+async def test_from_ini(qolaba_client):
+    print("CODE", await status_without_credentials(qolaba_client))
+
+@pytest.mark.anyio
+@pytest.mark.qolaba(fidelity="contract")
+async def test_from_marker(qolaba_client):
+    print("CODE", await status_without_credentials(qolaba_client))
+"""
+    )
+
+    from_ini = user.runpytest("-s", "-k", "from_ini")
+    from_cli = user.runpytest("-s", "-k", "from_ini", "--qolaba-fidelity", "contract")
+    from_marker = user.runpytest("-s", "-k", "from_marker")
+
+    from_ini.stdout.fnmatch_lines(["*CODE 403*"])  # production: FastAPI's HTTPBearer
+    from_cli.stdout.fnmatch_lines(["*CODE 401*"])
+    from_marker.stdout.fnmatch_lines(["*CODE 401*"])
+
+
 def test_a_misspelt_marker_option_is_named(user: pytest.Pytester) -> None:
     user.makepyfile(
         test_user="""
