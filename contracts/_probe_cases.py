@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from contracts.dialects import request_level_fields
 from contracts.schema import SUBMIT, FieldRule, field_rules, operation, poison_field, request_schema
 from contracts.validators import field_validator, request_validator
 
@@ -43,7 +44,8 @@ class ProbeError(Exception):
 
 @dataclass(frozen=True)
 class ProbeCase:
-    """One request of the matrix: `field` set to `value` (or left out), `poison` removed from the body."""
+    """One request of the matrix: `field` set to `value` (or left out), and `poison` broken too: left out, or
+    set to `poison_value`, so that the contract rejects the request whatever `value` is."""
 
     field: str
     rule: str
@@ -51,11 +53,14 @@ class ProbeCase:
     expected: Expectation
     source: str
     poison: str
+    poison_value: Any = ABSENT
 
     def body(self, base: dict[str, Any]) -> dict[str, Any]:
         body = {name: value for name, value in base.items() if name not in (self.field, self.poison)}
         if self.value is not ABSENT:
             body[self.field] = self.value
+        if self.poison_value is not ABSENT:
+            body[self.poison] = self.poison_value
         return body
 
 
@@ -75,11 +80,22 @@ def contract_accepts(body: dict[str, Any]) -> bool:
 
 
 @functools.cache
-def probe_cases() -> tuple[ProbeCase, ...]:
-    """The whole matrix, by field in contract order, then rule; checked against the contract's schema."""
+def probe_cases(*, free: bool = False) -> tuple[ProbeCase, ...]:
+    """The whole matrix, by field in contract order, then rule; checked against the contract's schema.
+
+    `free`: every request also breaks a field the backend checks before any job (an unknown app id, or a GPU
+    that does not exist), so none reaches a GPU worker; rules checked later in the job are then not reached.
+    """
     base = base_body()
     cases = tuple(
-        ProbeCase(rule.name, kind, value, expected, source, _poison_for(rule.name))
+        ProbeCase(
+            rule.name,
+            kind,
+            value,
+            expected,
+            source,
+            *(_free_poison_for(rule.name) if free else (_poison_for(rule.name), ABSENT)),
+        )
         for rule in field_rules(SUBMIT)
         for kind, value, expected, source in _rows(rule, base.get(rule.name))
     )
@@ -172,6 +188,16 @@ def _off_pattern(rule: FieldRule, conforming: str) -> str:
         if not _field_accepts(rule.name, candidate):
             return candidate
     raise ProbeError(f"no value found that breaks the pattern of {rule.name}")
+
+
+def _free_poison_for(field: str) -> tuple[str, Any]:
+    # A field the backend checks before any job, set to a near miss of its enum: an app id it does not know (refused
+    # at once, main.py L48) or a GPU it does not have (refused by APIInput, L46). The contract forbids both.
+    levels = request_level_fields()
+    for rule in field_rules(SUBMIT):
+        if rule.name in levels and rule.enum and rule.name != field:
+            return rule.name, _near_miss(rule.enum)
+    raise ProbeError(f"the contract has no request-level enum field to break beside {field!r}")
 
 
 def _poison_for(field: str) -> str:

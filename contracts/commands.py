@@ -63,10 +63,19 @@ def add_commands(commands: Any) -> None:
     probe = commands.add_parser(
         "probe",
         help="boundary conformance matrix: each documented bound and its neighbours, expected vs observed",
-        description="Every probe request also breaks a required field, so no request starts a job. "
-        "Exit 0 no drift, 1 drift found, 2 usage or connection error.",
+        description="Every probe request also breaks a required field, so no request makes an image; a backend "
+        "that checks fields inside the GPU job (production does) still invokes a job to refuse it, which "
+        "--mode free avoids. Exit 0 no drift, 1 drift found, 2 usage or connection error.",
     )
     _target_arguments(probe)
+    probe.add_argument(
+        "--mode",
+        choices=["safe", "free"],
+        default="safe",
+        help="safe (default): no image is made; free: no request reaches a GPU worker (in-job rules not reached)",
+    )
+    probe.add_argument("--task-timeout", type=_positive_float, default=300.0, metavar="S", help="per queued probe")
+    probe.add_argument("--poll-interval", type=_positive_float, default=2.0, metavar="S")
     probe.add_argument("--json", action="store_true", help="print the matrix as JSON instead of a table")
     probe.add_argument("--request-timeout", type=_positive_float, default=30.0, metavar="S")
     probe.add_argument("--interval", type=_seconds, default=None, metavar="S", help="pause between requests")
@@ -156,7 +165,14 @@ def _probe(target: Target, args: argparse.Namespace) -> int:
     from contracts.probe import run_probe
 
     interval = args.interval if args.interval is not None else (0.0 if target.is_loopback else 0.5)
-    report = run_probe(target, timeout=args.request_timeout, min_interval=interval)
+    report = run_probe(
+        target,
+        timeout=args.request_timeout,
+        min_interval=interval,
+        free=args.mode == "free",
+        task_timeout=args.task_timeout,
+        poll_interval=args.poll_interval,
+    )
     print(target.redact(json.dumps(report.to_json(), indent=2) if args.json else report.table()))
     return 1 if report.drifted else 0
 

@@ -35,6 +35,9 @@ class OutputStore:
     def clear(self) -> None:
         self._images.clear()
 
+    def __len__(self) -> int:
+        return len(self._images)
+
 
 def new_uuid(rng: random.Random) -> str:
     """A UUID4 drawn from the seeded sequence, so ids repeat run to run."""

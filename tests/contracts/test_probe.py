@@ -205,8 +205,10 @@ def test_a_success_answer_to_a_poisoned_request_is_flagged_and_stops_the_probe()
         sent.append(request)
         return httpx.Response(200, json={"status": "PENDING", "error": None, "task_id": "t"})
 
-    report = probe_with(accept_everything)
-    assert len(sent) == 1 and report.drifted
+    report = probe_with(accept_everything, sleep=lambda seconds: None, task_timeout=4, poll_interval=2)
+    submits = [request for request in sent if request.url.path.endswith("/getImagetoImage")]
+    # Queued, so polled until the task timeout: it never finished, so a job may be running.
+    assert len(submits) == 1 and len(sent) == 4 and report.drifted
     assert report.rows[0].verdict.startswith("DRIFT: accepted a request with a missing required field")
     assert len(report.rows) == 1 and report.planned == len(probe(FAITHFUL()).rows)
     assert report.stopped is not None and f"stopped after 1 of {report.planned}" in report.table()
@@ -222,7 +224,8 @@ def test_a_success_answer_to_a_poisoned_request_is_flagged_and_stops_the_probe()
 def test_an_answer_that_is_not_a_422_is_an_error_row(status: int, answer: dict[str, Any], stops: bool) -> None:
     report = probe_with(lambda request: httpx.Response(status, **answer))
     assert report.rows[0].observed == "error"
-    assert report.rows[0].verdict == f"DRIFT: HTTP {status} where the contract says 422"
+    refused = "the API refused the token (HTTP 401)" if status == 401 else f"HTTP {status} where the contract says 422"
+    assert report.rows[0].verdict == f"DRIFT: {refused}"
     assert (report.stopped is not None) is stops
 
 
@@ -253,10 +256,9 @@ def test_older_error_shapes_still_yield_the_bounds(shape: Callable[[list[str]], 
     assert app_id_absent.observed == "reject" and app_id_absent.verdict == "ok"
 
 
-def test_min_interval_spaces_the_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_min_interval_spaces_the_requests() -> None:
     waits: list[float] = []
-    monkeypatch.setattr("contracts.probe.time.sleep", waits.append)
-    report = probe_with(rejection, min_interval=0.5)
+    report = probe_with(rejection, min_interval=0.5, sleep=waits.append)
     assert len(waits) == len(report.rows) - 1 and all(0 < wait <= 0.5 for wait in waits)
 
 
@@ -269,3 +271,89 @@ def test_the_probe_runs_over_a_socket_against_a_live_drifted_fake() -> None:
 def test_the_probe_finds_no_drift_over_a_socket_against_the_live_faithful_fake() -> None:
     with LiveServer(CONFIG) as server:
         assert not run_probe(Target(server.url, token=TOKEN)).drifted
+
+
+# What the backend really does differently from the documented rules (docs/fidelity.md): lax types, wider ranges,
+# and no check of the image URL's syntax. A probe of a production-like API must report these, and only these.
+PRODUCTION_DRIFTS = {
+    ("image", "type"),
+    ("image", "pattern"),
+    ("batch", "type"),
+    ("height", "type"),
+    ("height", "minimum"),
+    ("height", "maximum"),
+    ("width", "type"),
+    ("width", "minimum"),
+    ("width", "maximum"),
+    ("num_inference_steps", "type"),
+    ("guidance_scale", "type"),
+    ("guidance_scale", "minimum"),
+    ("strength", "type"),
+    ("celery", "type"),
+}
+
+
+def production(**config: Any) -> ASGIApp:
+    return create_app(Config(fidelity="production", tokens=frozenset({TOKEN}), **config))
+
+
+@pytest.fixture(scope="module")
+def production_report() -> ProbeReport:
+    return probe(production())
+
+
+def test_a_production_like_api_drifts_only_where_its_rules_differ_never_for_its_dialect(
+    production_report: ProbeReport,
+) -> None:
+    assert {(row.field, row.rule) for row in production_report.rows if row.drifted} == PRODUCTION_DRIFTS
+    assert all(row.observed in ("accept", "reject") for row in production_report.rows), production_report.table()
+
+
+def test_each_refusal_says_where_and_in_which_dialect(production_report: ProbeReport) -> None:
+    refused = {
+        (row.field, row.rule, row.where, row.dialect) for row in production_report.rows if row.observed == "reject"
+    }
+    assert ("batch", "maximum", "at poll", "pydantic") in refused  # queued probes fail when polled
+    assert ("inference_type", "enum", "at once", "backend") in refused  # APIInput, before any job
+    assert ("app_id", "enum", "at once", "backend") in refused  # an unknown app id
+    assert "6 at once (backend), 17 at poll (pydantic)" in production_report.table()
+
+
+def test_a_safe_probe_of_production_makes_no_image_though_it_invokes_jobs() -> None:
+    app = production()
+    report = probe(app)
+    backend = app.state.backend
+    assert report.stopped is None and len(report.rows) == report.planned
+    assert len(backend.outputs) == 0  # every queued probe failed in the job: nothing was generated
+    assert len(backend.default.tasks) > 0  # ...but jobs were invoked: this is what free mode avoids
+
+
+def test_a_free_probe_of_production_reaches_no_job_and_judges_the_request_level_rules() -> None:
+    app = production()
+    with handle(app) as mock:
+        report = run_probe(TARGET, transport=mock.transport(), free=True)
+    submits = [e for e in app.state.backend.default.journal if e.path.endswith("/getImagetoImage")]
+    judged = {(row.field, row.rule) for row in report.rows if row.observed in ("accept", "reject")}
+
+    assert {e.status for e in submits} == {500} and len(app.state.backend.default.tasks) == 0
+    assert {field for field, _ in judged} == {"celery", "inference_type", "ref_id"}
+    assert [(row.field, row.rule) for row in report.rows if row.drifted] == [("celery", "type")]
+    assert "not reached" in report.table() and "Free mode" in report.table()
+
+
+def test_a_free_probe_of_the_contract_judges_every_row() -> None:
+    with handle(FAITHFUL()) as mock:
+        report = run_probe(TARGET, transport=mock.transport(), free=True)
+    assert not report.drifted and all(row.observed == row.expected for row in report.rows)
+
+
+def test_the_probe_reads_production_over_a_socket() -> None:
+    with LiveServer(Config(fidelity="production", tokens=frozenset({TOKEN}))) as server:
+        report = run_probe(Target(server.url, token=TOKEN))
+    assert {(row.field, row.rule) for row in report.rows if row.drifted} == PRODUCTION_DRIFTS
+
+
+def test_a_refused_token_in_production_words_stops_the_probe() -> None:
+    with handle(production()) as mock:
+        report = run_probe(Target("http://testserver", token="sk-not-the-key"), transport=mock.transport())
+    assert len(report.rows) == 1 and report.stopped == "the API refused the token (HTTP 500)"
