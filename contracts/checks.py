@@ -25,6 +25,7 @@ from contracts.followup_checks import (
     queued_task_reaches_terminal_state,
     validation_lists_every_broken_field,
 )
+from contracts.refusal_checks import REFUSAL_CHECKS, spoken_otherwise
 from contracts.safety import decoded_body
 from contracts.schema import component
 
@@ -75,8 +76,11 @@ def envelope_statuses() -> frozenset[str]:
 
 @schemathesis.check
 def envelope_shape(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
-    """Every answer, whatever its status code, is the envelope: exactly its keys, each of a documented type."""
-    if not is_contract_operation(case):
+    """Every answer, whatever its status code, is the envelope: exactly its keys, each of a documented type.
+
+    A refusal in another dialect (FastAPI's `detail`, say) is judged by `contracts.refusal_checks` instead.
+    """
+    if not is_contract_operation(case) or spoken_otherwise(response):
         return None
     body = envelope_of(response)
     assert body is not None, f"HTTP {response.status_code} answer is not a JSON envelope object"
@@ -97,7 +101,7 @@ def _has_type(value: Any, types: frozenset[str]) -> bool:
 @schemathesis.check
 def status_matches_http_code(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
     """`status` is a documented value; errors carry FAILED and an `error`; SUCCESS/PENDING only with 200."""
-    body = envelope_of(response) if is_contract_operation(case) else None
+    body = envelope_of(response) if is_contract_operation(case) and not spoken_otherwise(response) else None
     if body is None:
         return None
     status, error = body.get("status"), body.get("error")
@@ -179,6 +183,7 @@ def time_required_shape(ctx: Any, response: Response, case: Case[Any]) -> bool |
 __all__ = [
     "ANSWER_CHECKS",
     "CONTRACT_CHECKS",
+    "REFUSAL_CHECKS",
     "auth_is_enforced",
     "deferred_task_polling",
     "describe_unfinished",
@@ -204,6 +209,7 @@ ANSWER_CHECKS = (
 # Every check of the contract; the last three send requests of their own (contracts.followup_checks).
 CONTRACT_CHECKS = (
     *ANSWER_CHECKS,
+    *REFUSAL_CHECKS,
     validation_lists_every_broken_field,
     queued_task_reaches_terminal_state,
     auth_is_enforced,

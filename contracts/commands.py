@@ -40,7 +40,12 @@ def add_commands(commands: Any) -> None:
         "Against a host that is not loopback the mode is safe unless --mode full is given.",
     )
     _target_arguments(contract)
-    contract.add_argument("--mode", choices=["safe", "full"], help="safe: only requests the contract rejects")
+    contract.add_argument(
+        "--mode",
+        choices=["free", "safe", "full"],
+        help="free: only requests refused before any job; safe: only requests the contract rejects; "
+        "full: valid submits too",
+    )
     contract.add_argument("--max-examples", type=_positive_int, default=20, metavar="N", help="fuzzed cases per phase")
     contract.add_argument(
         "--max-spend",
@@ -150,8 +155,17 @@ def contract_options(target: Target, args: argparse.Namespace) -> RunOptions:
 
 
 def _plan(target: Target, options: RunOptions) -> str:
+    if options.mode == "free":
+        return (
+            f"qolaba-mock contract: {target.base_url}, free mode: only requests refused before any job "
+            "(no GPU worker is invoked)"
+        )
     if options.mode == "safe":
-        return f"qolaba-mock contract: {target.base_url}, safe mode: only requests the contract rejects (no GPU job)"
+        return (
+            f"qolaba-mock contract: {target.base_url}, safe mode: only requests the contract rejects; a backend that "
+            "checks fields inside the job still invokes one to refuse them (no image), and runs any it accepts "
+            "(--mode free invokes none)"
+        )
     cap = "no cap" if options.max_spend is None else f"at most {options.max_spend}"
     return (
         f"qolaba-mock contract: {target.base_url}, full mode: valid submits forced to celery:true, {cap} "

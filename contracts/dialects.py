@@ -57,6 +57,8 @@ class Reading:
     @property
     def how(self) -> str:
         """`in the job (pydantic)`, `at once (fastapi)`: where and in which dialect a refusal was made."""
+        if self.kind == "failed":
+            return f"{self.where} (the job failed: {self.error})"
         return f"{self.where} ({self.dialect})" if self.kind == "rejected" else self.kind
 
 
@@ -90,6 +92,11 @@ def read_answer(status_code: int, body: Any, *, polled: bool = False) -> Reading
     ):
         # The exception handler's str(exc.args): the request was refused before any job.
         return Reading("rejected", status_code, "backend", "at once", (), error, data)
+    if status_code >= 400 and polled and status == "FAILED":
+        # A task that failed, re-raised at the poll (the backend before 2025-04, or a crashed worker).
+        return Reading(
+            "failed", status_code, where="at poll", error=error, error_data=data if isinstance(data, str) else None
+        )
     if status_code >= 400:
         return Reading("rejected", status_code, "contract" if status == "FAILED" else "", "at once", (), error)
     if status == "PENDING" and body.get("task_id"):
@@ -97,7 +104,10 @@ def read_answer(status_code: int, body: Any, *, polled: bool = False) -> Reading
     if status == "SUCCESS":
         return Reading("accepted", status_code)
     if status == "FAILED":
-        return Reading("failed", status_code, error=error, error_data=data if isinstance(data, str) else None)
+        where = "at poll" if polled else "in the job"
+        return Reading(
+            "failed", status_code, where=where, error=error, error_data=data if isinstance(data, str) else None
+        )
     return Reading("unreadable", status_code)
 
 
@@ -138,21 +148,17 @@ def request_level_fields() -> frozenset[str]:
     return frozenset(production_backend()["request-model"]["fields"])
 
 
-def breaks_request_model(field: str, value: Any) -> bool:
-    """Whether `value` (`absent` for a missing field) fails the backend's request model for `field`: a
-    missing required field, a value outside an enum, or a non-string where a string is wanted. Enough for
-    the values the probe breaks it with; pydantic's lax coercions are not modelled here."""
+def breaks_request_model(field: str, value: Any, *, present: bool = True) -> bool:
+    """Whether `value` (or, not `present`, its absence) fails the backend's request model for `field`: a
+    missing required field, a value outside an enum, or a non-string where a string is wanted. It errs on
+    the side of "passes": pydantic's lax coercions (of booleans, say) are not modelled here."""
     rule = production_backend()["request-model"]["fields"].get(field)
     if rule is None:
         return False
-    if not _present(value):
+    if not present:
         return bool(rule.get("required"))
     if value is None:
         return not rule.get("nullable")
     if "enum" in rule:
         return value not in rule["enum"]
     return rule.get("type") == "string" and not isinstance(value, str)
-
-
-def _present(value: Any) -> bool:
-    return getattr(value, "name", None) != "ABSENT"

@@ -16,6 +16,7 @@ import schemathesis
 
 from contracts._answers import broken_fields, envelope_of, is_contract_operation, operation_id_of
 from contracts.lifecycle import PollSettings, base_url_of, credentials_of, poll_until_terminal
+from contracts.refusal_checks import reading_of, record_refusal, spoken_otherwise
 from contracts.safety import decoded_body, is_valid_request, poisoned
 from contracts.schema import SUBMIT, operation_path
 
@@ -80,8 +81,10 @@ def _first_time(case: Case[Any], check: str) -> bool:
 
 @schemathesis.check
 def auth_is_enforced(ctx: Any, response: Response, case: Case[Any]) -> bool | None:
-    """Once per operation: the same request without credentials, and with a made-up token, gets 401.
+    """Once per operation: the same request without credentials, and with a made-up token, is refused.
 
+    The contract says 401. A refusal in the backend's dialect also counts (403 from FastAPI's HTTPBearer, or
+    500 `('Invalid API Key',)`): it is recorded as such, like any refusal (contracts.refusal_checks).
     The probe body is always one the contract rejects, so a server that ignores auth still starts no job.
     """
     if not is_contract_operation(case) or response.status_code == 401 or not credentials_of(response):
@@ -97,10 +100,13 @@ def auth_is_enforced(ctx: Any, response: Response, case: Case[Any]) -> bool | No
     for label, headers in (("no Authorization header", {}), ("a made-up token", _bearer(MADE_UP_TOKEN))):
         probe = case.operation.Case(body=body, media_type="application/json")
         answer = probe.call(base_url=base_url, headers=headers)
-        assert answer.status_code == 401, (
+        reading = reading_of(answer)
+        assert answer.status_code == 401 or reading.refuses_credentials, (
             f"a request with {label} got HTTP {answer.status_code}, expected 401; "
             f"reproduce with: {_probe_curl(probe, headers, base_url)}"
         )
+        if answer.status_code != 401:
+            record_refusal(case, ("Authorization",), reading.how)
     return None
 
 
@@ -111,7 +117,9 @@ def validation_lists_every_broken_field(ctx: Any, response: Response, case: Case
     Generated negative cases mostly break one field, so once per operation an empty object is also sent:
     its 422 must name every required field.
     """
-    body = envelope_of(response) if is_contract_operation(case) and response.status_code == 422 else None
+    # A 422 in another dialect (FastAPI's `detail`) is judged by contracts.refusal_checks instead.
+    spoken = is_contract_operation(case) and response.status_code == 422 and not spoken_otherwise(response)
+    body = envelope_of(response) if spoken else None
     sent = decoded_body(case.body)
     if body is None or not isinstance(sent, dict):
         return None

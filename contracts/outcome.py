@@ -21,10 +21,13 @@ class FailureRecord:
     status_code: int | None = None
     response_excerpt: str = ""
     phase: str = ""
+    # What makes two failures the same, when the message quotes each answer (a schema violation: where in the
+    # schema and the answer it broke); empty means the message itself.
+    sameness: str = ""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
-        return (self.operation, self.check, self.title, self.message)
+        return (self.operation, self.check, self.title, self.sameness or self.message)
 
 
 @dataclass
@@ -41,11 +44,16 @@ class RunOutcome:
     tasks_polled: int = 0
     seconds: float = 0.0
     unreachable: bool = False
+    # How requests the contract rejects were refused: (operation, fields broken, how) -> count.
+    refusals: Counter[tuple[str, tuple[str, ...], str]] = field(default_factory=Counter)
 
     def tally(self, operation: str, check: str, *, failed: bool) -> None:
         self.checks[(operation, check)] += 1
         if failed:
             self.failing[(operation, check)] += 1
+
+    def refused_as(self, operation: str, fields: tuple[str, ...], how: str) -> None:
+        self.refusals[(operation, fields, how)] += 1
 
     def add_failure(self, failure: FailureRecord) -> None:
         self.failures.setdefault(failure.key, failure)

@@ -302,7 +302,8 @@ def _request_level(case: ProbeCase, reading: Reading) -> Observation:
     if case.field not in levels:
         # Refused before the job that checks this field (free mode); with a body-field poison it cannot be.
         return "not reached" if case.poison in levels else "error"
-    if case.poison in levels and breaks_request_model(case.poison, case.poison_value):
+    poison_present = case.poison_value is not ABSENT
+    if case.poison in levels and breaks_request_model(case.poison, case.poison_value, present=poison_present):
         return "not reached"  # the poison fails the same check: nothing is learned of the field under test
     if reading.error_data == "()":
         return "reject"

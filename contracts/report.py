@@ -21,6 +21,7 @@ def summary(outcome: RunOutcome) -> str:
     lines = [_row(HEADERS, widths), _row(tuple("-" * width for width in widths), widths)]
     lines += [_row(row, widths) for row in rows]
     lines.append("")
+    lines.extend(refusal_lines(outcome))
     for number, failure in enumerate(outcome.failures.values(), start=1):
         status = f" (HTTP {failure.status_code})" if failure.status_code is not None else ""
         lines.append(f"{number}. {failure.operation} {failure.check}{status}: {failure.title}")
@@ -33,6 +34,27 @@ def summary(outcome: RunOutcome) -> str:
         f"mode {outcome.mode}, {outcome.seconds:.1f} s against {outcome.base_url}"
     )
     return "\n".join(lines)
+
+
+def refusal_lines(outcome: RunOutcome) -> list[str]:
+    """How requests the contract rejects were refused: where, in which dialect, and for which fields.
+
+    Fields are named from requests that broke one field only, so each is attributed without doubt.
+    """
+    if not outcome.refusals:
+        return []
+    ways: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    for (operation, fields, how), count in outcome.refusals.items():
+        total, named = ways.get((operation, how), (0, set()))
+        ways[(operation, how)] = (total + count, named | (set(fields) if len(fields) == 1 else set()))
+    rows = [
+        (operation, how, str(total), ", ".join(sorted(named)) or "-")
+        for (operation, how), (total, named) in sorted(ways.items())
+    ]
+    headers = ("operation", "refused", "cases", "fields, where one alone was broken")
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+    lines = ["How the API refused what the contract rejects:", _row(headers, widths)]
+    return [*lines, *(_row(row, widths) for row in rows), ""]
 
 
 def _row(cells: tuple[str, ...], widths: list[int]) -> str:

@@ -1,7 +1,11 @@
 """`run_contract`: schemathesis's engine against a base URL (or an app in-process), under a spend guard.
 
 The plan follows the mode:
-- safe: negative cases only (examples, coverage, fuzzing); any case the contract would accept is dropped.
+- free: negative cases only, and of those only the ones refused before any job (a broken credential, a body that
+  is no JSON object, a field the backend checks before invoking a job): nothing reaches a GPU worker.
+- safe: negative cases only (examples, coverage, fuzzing); any case the contract would accept is dropped. A
+  backend that checks body fields inside the job still invokes one to refuse them (no image is made), and one
+  that accepts what the contract rejects (production coerces "2" to 2) runs those jobs.
 - full, no cap (the default on loopback): every phase, positive and negative, with `celery: true`.
 - full, capped by `max_spend`: the safe pass, then a spend pass of at most `max_spend` valid submits
   (the documented example, then positive fuzzing without shrinking, since a shrink would re-send).
@@ -10,6 +14,7 @@ Queued tasks are polled to a terminal state at the end, all at once, and their f
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,13 +24,9 @@ import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.engine import StopReason, events, from_schema
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import content_type_conformance
 
-from contracts import checks
+from contracts import checks, refusal_checks
 from contracts.lifecycle import Poll, PollSettings, poll_until_terminal
 from contracts.outcome import FailureRecord, RunOutcome
 from contracts.safety import Mode, SpendGuard, SpendRefused, guarded
@@ -40,8 +41,8 @@ ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 REJECTED_ONLY_PHASES = ("examples", "coverage", "fuzzing")
 # Run on each queued task's final answer: with `celery: true` forced, the only place a full run sees images.
 FINAL_ANSWER_CHECKS = (
-    response_schema_conformance,
-    status_code_conformance,
+    refusal_checks.documented_response_schema,
+    refusal_checks.documented_status_code,
     content_type_conformance,
     *checks.ANSWER_CHECKS,
 )
@@ -68,7 +69,11 @@ def run_contract(target: Target, options: RunOptions, *, app: Any = None) -> Run
     queued: list[tuple[Case[Any], Response]] = []
     for run_pass in _passes(options):
         schema = _schema(target, options, app, run_pass)
-        with guarded(schema, run_pass.guard), checks.deferred_task_polling(schema, lambda c, r: queued.append((c, r))):
+        with (
+            guarded(schema, run_pass.guard),
+            checks.deferred_task_polling(schema, lambda c, r: queued.append((c, r))),
+            refusal_checks.recording_refusals(schema, outcome.refused_as),
+        ):
             _run_engine(schema, target, outcome)
         checks.forget_run(schema)
         outcome.valid_requests += run_pass.guard.spent
@@ -90,6 +95,9 @@ class _Pass:
 
 
 def _passes(options: RunOptions) -> list[_Pass]:
+    if options.mode == "free":
+        # Negative cases only, and of those only the ones refused before any job; every status read is free.
+        return [_Pass(SpendGuard("free"), (GenerationMode.NEGATIVE,), REJECTED_ONLY_PHASES, options.max_examples)]
     if options.mode == "full" and options.max_spend is None:
         both = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         return [_Pass(SpendGuard("full"), both, ALL_PHASES, options.max_examples)]
@@ -122,6 +130,8 @@ def _schema(target: Target, options: RunOptions, app: Any, run_pass: _Pass) -> A
         # A drift report lists every broken rule, not the first one per operation.
         continue_on_failure=True,
     )
+    # schemathesis's own refusal checks expect the contract's dialect; the contract's replace them.
+    schema.config.checks.update(excluded_check_names=list(refusal_checks.REPLACED))
     schema.config.seed = options.seed
     # No shrinking: a shrink re-sends, which would spend again; no database: nothing written to disk.
     schema.config.generation.update(
@@ -180,7 +190,16 @@ def _record(recorder: Any, target: Target, outcome: RunOutcome, *, phase: str) -
                 interaction = recorder.interactions.get(case_id)
                 response = interaction.response if interaction is not None else None
                 failure = check.failure_info.failure
-                outcome.add_failure(_failure(case, check.name, failure.title, failure.message, response, target, phase))
+                record = _failure(case, check.name, failure.title, failure.message, response, target, phase)
+                outcome.add_failure(dataclasses.replace(record, sameness=_sameness(failure)))
+
+
+def _sameness(failure: Any) -> str:
+    # A schema violation quotes the answer, which differs case by case; where it broke the schema does not.
+    schema_path = getattr(failure, "schema_path", None)
+    if schema_path is None:
+        return ""
+    return f"{'/'.join(map(str, schema_path))} at /{'/'.join(map(str, getattr(failure, 'instance_path', ())))}"
 
 
 def _failure(
@@ -223,7 +242,23 @@ def _poll_queued(
         if not finished:
             message = checks.describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
             out.add_failure(_failure(submit_case, check, "Queued task never finished", message, None, target, "poll"))
+        elif poll.response is not None and refusal_checks.forbidden(submit_case):
+            _judge_at_poll(submit_case, poll, target, out)
         _check_final_answer(poll, target, out)
+
+
+def _judge_at_poll(submit_case: Case[Any], poll: Poll, target: Target, out: RunOutcome) -> None:
+    # A request the contract rejects was queued: its refusal, if any, is the task's final answer.
+    assert poll.response is not None
+    check = refusal_checks.refuses_what_the_contract_forbids.__name__
+    with refusal_checks.recording_refusals(submit_case.operation.schema, out.refused_as):
+        try:
+            refusal_checks.judge_refusal(submit_case, refusal_checks.reading_of(poll.response, polled=True))
+            out.tally(submit_case.operation.label, check, failed=False)
+        except AssertionError as exc:
+            out.tally(submit_case.operation.label, check, failed=True)
+            title = "A request the contract rejects was accepted"
+            out.add_failure(_failure(submit_case, check, title, str(exc), poll.response, target, "poll"))
 
 
 def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> None:
@@ -237,6 +272,7 @@ def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> None:
         except FailureGroup as group:
             out.tally(label, check.__name__, failed=True)
             for failure in group.exceptions:
-                out.add_failure(
-                    _failure(poll.case, check.__name__, failure.title, failure.message, poll.response, target, "poll")
+                record = _failure(
+                    poll.case, check.__name__, failure.title, failure.message, poll.response, target, "poll"
                 )
+                out.add_failure(dataclasses.replace(record, sameness=_sameness(failure)))

@@ -20,13 +20,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import schemathesis
 
+from contracts.dialects import breaks_request_model, request_level_fields
 from contracts.schema import STATUS, SUBMIT, operation_path, poison_field
 from contracts.validators import request_validator
 
 if TYPE_CHECKING:
     from schemathesis import Case
 
-Mode = Literal["safe", "full"]
+# free: only requests refused before any job; safe: only requests the contract rejects (a backend that checks
+# fields in the job still invokes one to refuse them); full: valid submits too, capped.
+Mode = Literal["free", "safe", "full"]
 CELERY = "celery"
 
 
@@ -101,7 +104,7 @@ class SpendGuard:
 
     def before_send(self, case: Case[Any]) -> None:
         if self._forbids(case):
-            raise SpendRefused("safe mode: refusing to send a request the contract would accept")
+            raise SpendRefused(f"{self.mode} mode: refusing to send a request that could invoke a job")
         if not starts_a_job(case):
             return
         _force_queued(case)
@@ -111,9 +114,23 @@ class SpendGuard:
             self.spent += 1
 
     def _forbids(self, case: Case[Any]) -> bool:
+        if self.mode == "free":
+            return not refused_before_any_job(case)
         if self.mode != "safe" or not contract_accepts(case):
             return False
         return not (self.status_reads and case.operation.path == operation_path(STATUS))
+
+
+def refused_before_any_job(case: Case[Any]) -> bool:
+    """Certain to be refused before a job is invoked: a status read, another method, a body that is no JSON
+    object, or one that breaks a field the backend checks before any job (docs/fidelity.md). Anything else
+    may reach a GPU worker, even to be refused there."""
+    if case.operation.path != operation_path(SUBMIT) or case.method.upper() != case.operation.method.upper():
+        return True
+    body = decoded_body(case.body)
+    if not isinstance(body, dict):
+        return True
+    return any(breaks_request_model(name, body.get(name), present=name in body) for name in request_level_fields())
 
 
 def _force_queued(case: Case[Any]) -> None:

@@ -69,8 +69,10 @@ def test_a_live_fake_passes_every_check_and_the_summary_names_each_custom_one(
         "time_required_shape",
         "queued_task_reaches_terminal_state",
         "auth_is_enforced",
-        "response_schema_conformance",
-        "negative_data_rejection",
+        "documented_response_schema",
+        "documented_status_code",
+        "refuses_what_the_contract_forbids",
+        "no_unexplained_server_error",
     ):
         assert check in out
     assert "conforms: 0 distinct failures" in out

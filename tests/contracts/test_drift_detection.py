@@ -17,12 +17,12 @@ from tests.conftest import TOKEN
 from tests.contracts.drifted_fakes import CATALOGUE, CONFIG, DRIFTS, Drift, DriftedApp, Exchange, faithful, live
 
 # Which check of `contract` names each drift. A drift in the request rules is a schema-violating
-# request the server accepted, which schemathesis reports as negative_data_rejection.
+# request the server accepted, which the contract's refuses_what_the_contract_forbids reports.
 CONTRACT_CATCHES = {
-    "batch_max_widened": "negative_data_rejection",
-    "height_min_widened": "negative_data_rejection",
-    "guidance_scale_min_widened": "negative_data_rejection",
-    "strength_defaulted": "negative_data_rejection",
+    "batch_max_widened": "refuses_what_the_contract_forbids",
+    "height_min_widened": "refuses_what_the_contract_forbids",
+    "guidance_scale_min_widened": "refuses_what_the_contract_forbids",
+    "strength_defaulted": "refuses_what_the_contract_forbids",
     "envelope_key_dropped": "envelope_shape",
     "status_respelled": "status_matches_http_code",
     "auth_not_enforced": "auth_is_enforced",
@@ -30,7 +30,7 @@ CONTRACT_CATCHES = {
     "wrong_content_type": "content_type_conformance",
     "relative_output_urls": "output_urls_absolute",
     "time_required_wrong_shape": "time_required_shape",
-    "status_code_mismatch": "negative_data_rejection",
+    "status_code_mismatch": "refuses_what_the_contract_forbids",
     "task_never_finishes": "queued_task_reaches_terminal_state",
     "validation_error_data_first_only": "validation_lists_every_broken_field",
 }
