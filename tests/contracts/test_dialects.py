@@ -168,3 +168,15 @@ def test_free_mode_says_it_invokes_no_job(
     argv = ["contract", "--base-url", live_production.url, "--token-env", token_env, "--mode", "free"]
     main([*argv, "--max-examples", "5"])
     assert "free mode: only requests refused before any job (no GPU worker is invoked)" in capsys.readouterr().err
+
+
+def test_the_probe_command_says_where_a_live_production_like_api_refuses(
+    live_production: LiveServer, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["probe", "--base-url", live_production.url, "--token-env", token_env, "--poll-interval", "0.01"]
+    code = main(argv)
+    out = capsys.readouterr().out
+
+    assert code == 1  # production's rules do differ: lax types, wider ranges
+    assert "reject (at poll, pydantic" in out and "reject (at once, backend" in out
+    assert "named neither" not in out and "error (" not in out  # no row misread for its dialect
