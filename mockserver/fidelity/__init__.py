@@ -11,6 +11,7 @@ Usage:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -76,15 +77,13 @@ PRODUCTION = Profile(
     result_ttl=14_400.0,
     outputs=_PRODUCTION_OUTPUTS,
 )
-PRODUCTION_2024 = Profile(
+# Production before 2025-04-19 (commit bc0ab4f): failed jobs re-raised as 500, results kept an hour.
+PRODUCTION_2024 = dataclasses.replace(
+    PRODUCTION,
     name="production-2024",
     summary="as production, before 2025-04-19: failed jobs answer 500, results kept 3,600 s",
-    answers=FastApiAnswers(),
-    rules=BackendRules(),
-    envelope_keys=_PRODUCTION_KEYS,
     failed_job_code=500,
     result_ttl=3600.0,
-    outputs=_PRODUCTION_OUTPUTS,
 )
 
 PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in (CONTRACT, PRODUCTION, PRODUCTION_2024)})
