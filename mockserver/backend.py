@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.cassette import read_cassette
 from mockserver import envelope, fidelity, outputs
 from mockserver.clock import Clock
 from mockserver.config import Config
@@ -17,6 +18,7 @@ from mockserver.latency import Timing, parse_latency
 from mockserver.namespaces import DEFAULT, Namespace, Namespaces
 from mockserver.outputs import OutputStore, new_uuid
 from mockserver.ratelimit import retry_after_header
+from mockserver.replay import Replay
 from mockserver.tasks import Task
 
 # What an http_429 fault tells the client to wait, in seconds.
@@ -43,6 +45,10 @@ class Backend:
         self.config = config
         self.namespaces = Namespaces(config, clock)
         self.outputs = OutputStore(config.max_outputs)
+        # Recorded answers, consulted before the model (replay.py).
+        self.replay = (
+            Replay(read_cassette(config.replay), config.replay, config.replay_strict) if config.replay else None
+        )
 
     @property
     def default(self) -> Namespace:

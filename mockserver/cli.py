@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import sys
 from typing import NoReturn
 
@@ -72,14 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a Host name accepted on loopback besides localhost and loopback IPs (repeatable)",
     )
+    serve.add_argument("--replay", metavar="FILE.jsonl", help="answer the requests a cassette recorded as recorded")
+    serve.add_argument(
+        "--replay-strict", action="store_true", default=None, help="with --replay: 404 for anything not recorded"
+    )
     serve.add_argument("--config", metavar="FILE", help="TOML file with the same keys (lowest precedence)")
 
     spec = commands.add_parser("spec", help="print the contract (contracts/openapi.yaml)")
     spec.add_argument("--json", action="store_true", help="print it as JSON instead of YAML")
 
-    from contracts.commands import add_commands
+    from contracts import commands as contract_commands
+    from contracts import traffic
 
-    add_commands(commands)
+    contract_commands.add_commands(commands)
+    traffic.add_commands(commands)
     return parser
 
 
@@ -92,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             from contracts.commands import run
 
             return run(args)
+        if args.command in {"record", "diff"}:
+            from contracts import traffic
+
+            return traffic.run(args)
         return _serve(_serve_config(args))
     except (UsageError, ConfigError, TargetError) as exc:
         print(f"qolaba-mock: error: {exc}", file=sys.stderr)
@@ -116,6 +124,8 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "result_ttl": args.result_ttl,
         "max_latency": args.max_latency,
         "allowed_hosts": tuple(args.allowed_host) if args.allowed_host else None,
+        "replay": args.replay,
+        "replay_strict": args.replay_strict,
     }
     config = load_config(flags, os.environ, args.config, defaults={"latency": "workload"})
     given = str(args.fidelity or os.environ.get("QOLABA_MOCK_FIDELITY", ""))
@@ -135,7 +145,7 @@ def _spec(as_json: bool) -> int:
 def _serve(config: Config) -> int:
     from mockserver.app import create_app
     from mockserver.guards import is_loopback
-    from mockserver.serving import DrainingServer
+    from mockserver.serving import listening_socket, serve_until_stopped
 
     if not is_loopback(config.host) and not config.tokens:
         print(
@@ -144,29 +154,9 @@ def _serve(config: Config) -> int:
             file=sys.stderr,
         )
 
-    # Bind before starting uvicorn so a busy port is a one-line error, and port 0 can report its choice.
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((config.host, config.port))
-    except OSError as exc:
-        sock.close()
-        raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
-    # Listen before announcing the URL: a client that reads it may connect before uvicorn starts.
-    sock.listen(2048)
-    host, port = sock.getsockname()[:2]
-    url_host = f"[{host}]" if family == socket.AF_INET6 else host
-    print(f"qolaba-mock serving on http://{url_host}:{port}", flush=True)
-    server = DrainingServer(create_app(config))
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-    if signal.SIGINT in server.exit_signals:
-        # Ctrl-C normally arrives as KeyboardInterrupt once uvicorn re-raises it; a parent that started us with
-        # SIGINT ignored (a background job of a script) swallows that, and the exit must not depend on it.
-        raise KeyboardInterrupt
+    sock, url = listening_socket(config.host, config.port)
+    print(f"qolaba-mock serving on {url}", flush=True)
+    serve_until_stopped(create_app(config), sock)
     return 0
 
 

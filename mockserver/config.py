@@ -45,6 +45,10 @@ class Config:
     public_url: str | None = None
     # Host names a request on a loopback socket may carry besides loopback names (DNS-rebinding guard).
     allowed_hosts: tuple[str, ...] = ()
+    # A cassette (qolaba-mock record) whose recorded requests are answered as recorded (mockserver/replay.py);
+    # strict: anything it does not hold answers 404 instead of falling back to the model.
+    replay: str | None = None
+    replay_strict: bool = False
 
     # Bounds on what clients can make the fake hold (README, "Limits"). Per namespace unless said otherwise.
     # The longest any one request is held, in simulated seconds: latency specs, headers, gateway_timeout.
@@ -127,6 +131,8 @@ class Config:
             self.public_url,
             "an absolute http(s) URL",
         )
+        _require(self.replay is None or isinstance(self.replay, str), "replay", self.replay, "a cassette's path")
+        _require(isinstance(self.replay_strict, bool), "replay_strict", self.replay_strict, "true or false")
         self._check_specs()
 
     def _check_specs(self) -> None:
@@ -149,6 +155,13 @@ class Config:
                 parse_rate_limit(self.rate_limit)
             except RateLimitError as exc:
                 raise ConfigError(f"rate_limit: {exc}") from None
+        if self.replay is not None:
+            from contracts.cassette import CassetteError, read_cassette
+
+            try:
+                read_cassette(self.replay)
+            except CassetteError as exc:
+                raise ConfigError(f"replay: {exc}") from None
 
     @property
     def ttl(self) -> float:

@@ -34,6 +34,7 @@ _FROM_TEXT: dict[str, Callable[[str], Any]] = {
     "tokens": _split(","),
     "faults": _split(";"),
     "allowed_hosts": _split(","),
+    "replay_strict": lambda text: text.strip().lower() in ("1", "true", "yes", "on"),
 }
 
 

@@ -28,6 +28,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     fault: str | None = None
     connection: str | None = None
+    # A recorded answer that was not JSON is answered as it was (replay.py): these bytes, this media type.
+    raw: bytes | None = None
+    media_type: str | None = None
 
 
 def shaped(body: Any, keys: tuple[str, ...]) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,6 +14,7 @@ from contracts import STATUS, SUBMIT, contract_json, max_request_bytes
 from mockserver import auth, envelope, namespaces, recording
 from mockserver.backend import Backend, Steering
 from mockserver.bodies import BodyTooLarge, ClientGone, read_body
+from mockserver.clock import Clock
 from mockserver.connection_faults import fault_response
 from mockserver.envelope import KEYS, Reply
 from mockserver.faults import FaultError, header_fault
@@ -27,15 +29,15 @@ STATUS_PATHS = ("/getImage",)
 FAULT_HEADER, LATENCY_HEADER = "x-mock-fault", "x-mock-latency"
 
 
-def reply_response(
-    reply: Reply, headers: dict[str, str] | None = None, *, keys: tuple[str, ...] = KEYS
-) -> JSONResponse:
+def reply_response(reply: Reply, headers: dict[str, str] | None = None, *, keys: tuple[str, ...] = KEYS) -> Response:
     """The reply as JSON, its envelope cut to `keys` (a fidelity profile's; the contract's eight by default)."""
+    if reply.raw is not None:
+        return Response(reply.raw, reply.status_code, {**reply.headers, **(headers or {})}, reply.media_type)
     body = envelope.shaped(reply.body, keys)
     return JSONResponse(body, status_code=reply.status_code, headers={**reply.headers, **(headers or {})})
 
 
-def _bad_request(error: str, detail: str) -> JSONResponse:
+def _bad_request(error: str, detail: str) -> Response:
     return reply_response(Reply(400, envelope.failed(error=error, error_data=detail)))
 
 
@@ -55,10 +57,18 @@ async def _operation(request: Request, operation: str) -> Response:
     arrival_clock = (backend.namespaces.find(name) or backend.default).clock
     arrived = arrival_clock.now()
 
+    body_read: list[bytes] = []
+
     async def read() -> bytes:
-        return await read_body(request, max_request_bytes())
+        if not body_read:
+            body_read.append(await read_body(request, max_request_bytes()))
+        return body_read[0]
 
     try:
+        if backend.replay is not None:
+            replayed = await _replayed(request, backend, read)
+            if replayed is not None:
+                return replayed
         # Who checks what first (credentials or the body) is the profile's: see fidelity/answers.py.
         admitted = await profile.answers.admit(operation, request.headers, read, backend.config.tokens)
     except ClientGone:
@@ -86,16 +96,50 @@ async def _operation(request: Request, operation: str) -> Response:
     else:
         reply = backend.status(admitted, token_id=token_id, namespace=space.name, steering=steering)
     recording.note_fault(request.scope, reply.fault)
-    drain: Drain = request.app.state.drain
-    ending = await hold(clock, arrived + reply.delay - clock.now(), request.receive, drain)
-    if ending == "disconnected":
-        recording.note_client_gone(request.scope)
-    elif ending == "draining":
-        return shutting_down()
+    stopped = await _held(request, clock, arrived + reply.delay)
+    if stopped is not None:
+        return stopped
     if reply.connection is not None:
         body = json.dumps(envelope.shaped(reply.body, profile.envelope_keys)).encode()
-        return fault_response(reply.connection, body, clock, drain)
+        return fault_response(reply.connection, body, clock, request.app.state.drain)
     return reply_response(reply, keys=profile.envelope_keys)
+
+
+async def _replayed(request: Request, backend: Backend, read: Callable[[], Awaitable[bytes]]) -> Response | None:
+    """The recorded answer to this request, held as long as it took; None to let the model answer."""
+    assert backend.replay is not None
+    space = backend.namespaces.find(request.headers.get(namespaces.HEADER, namespaces.DEFAULT)) or backend.default
+    arrived = space.clock.now()
+    reply = backend.replay.answer(
+        method=request.method,
+        path=request.url.path,
+        authorization=request.headers.get("authorization"),
+        raw=await read(),
+        now=arrived,
+        base_url=backend.config.public_url or str(request.base_url),
+        rng=space.rng,
+        outputs=backend.outputs,
+        style=backend.profile.outputs,
+    )
+    if reply is None:
+        return (
+            reply_response(backend.replay.unmatched(request.method, request.url.path))
+            if backend.replay.strict
+            else None
+        )
+    recording.note_namespace(request.scope, space, arrived)
+    recording.note_fault(request.scope, reply.fault)
+    return await _held(request, space.clock, arrived + reply.delay) or reply_response(reply)
+
+
+async def _held(request: Request, clock: Clock, until: float) -> Response | None:
+    """Hold the request until `until` on `clock`: None when the time came (or the client left, and nobody
+    reads the answer), the shutdown answer when the server drains first."""
+    drain: Drain = request.app.state.drain
+    ending = await hold(clock, until - clock.now(), request.receive, drain)
+    if ending == "disconnected":
+        recording.note_client_gone(request.scope)
+    return shutting_down() if ending == "draining" else None
 
 
 def _steering(request: Request, operation: str, max_latency: float) -> Steering:

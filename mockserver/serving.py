@@ -5,12 +5,15 @@ Imported only when a server is started: uvicorn stays out of library and plugin 
 
 from __future__ import annotations
 
+import signal
+import socket
 from types import FrameType
 from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from mockserver.config import ConfigError
 from mockserver.holding import Drain
 
 # How long a shutdown waits for answers still on their way, after held requests were let go (holding.py).
@@ -43,3 +46,36 @@ class DrainingServer(uvicorn.Server):
         if self._drain is not None:
             self._drain.start()
         super().handle_exit(sig, frame)
+
+
+def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
+    """A socket bound and listening on host:port (port 0: a free one), and its URL; ConfigError if it cannot be.
+
+    Bound before uvicorn starts, so a busy port is a one-line error and port 0 can report its choice, and
+    listening before the URL is announced, since a client that reads it may connect at once.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    bound_host, bound_port = sock.getsockname()[:2]
+    url_host = f"[{bound_host}]" if family == socket.AF_INET6 else bound_host
+    return sock, f"http://{url_host}:{bound_port}"
+
+
+def serve_until_stopped(app: ASGIApp, sock: socket.socket) -> None:
+    """Serve `app` on `sock` until SIGTERM or Ctrl-C; a Ctrl-C ends in KeyboardInterrupt, as a CLI expects."""
+    server = DrainingServer(app)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    if signal.SIGINT in server.exit_signals:
+        # Ctrl-C normally arrives as KeyboardInterrupt once uvicorn re-raises it; a parent that started us with
+        # SIGINT ignored (a background job of a script) swallows that, and the exit must not depend on it.
+        raise KeyboardInterrupt

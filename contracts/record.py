@@ -1,0 +1,133 @@
+"""`qolaba-mock record`: a reverse proxy in front of the API that checks each answer and writes a cassette.
+
+Point an app at the proxy instead of the API. Each exchange is forwarded unchanged, its answer checked
+against the contract as it passes (a violation is printed at once, one line each, as Prism's validating
+proxy does), and appended to the cassette (`contracts.cassette`). The `Authorization` header is forwarded
+but never written. A poll of a queued task is recorded with its offset from the submit that queued it.
+
+Usage:
+    app = recording_proxy("https://qolaba-server-b2b.up.railway.app/api/v1/studio", Path("prod.jsonl"))
+    # serve `app` with uvicorn on loopback, point the client at it
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from contracts.cassette import KEPT_HEADERS, CassetteWriter, Exchange, Message
+from contracts.schema import STATUS, SUBMIT, max_request_bytes, operation_path
+
+# Request headers the proxy forwards; hop-by-hop ones and Host are the proxy's own.
+FORWARDED = ("authorization", "content-type", "accept", "x-mock-fault", "x-mock-latency", "x-mock-namespace")
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+
+
+class _Recorder:
+    def __init__(
+        self, upstream: str, writer: CassetteWriter, say: Callable[[str], None], client: Callable[[], httpx.AsyncClient]
+    ) -> None:
+        self.upstream, self.writer, self.say, self.client = upstream.rstrip("/"), writer, say, client
+        self.started: float | None = None
+        self.seq = 0
+        self.tasks: dict[str, tuple[int, float]] = {}  # task id -> (seq of its submit, when it was submitted)
+        self.lock = threading.Lock()
+
+    async def handle(self, request: Request) -> Response:
+        raw = await request.body()
+        if len(raw) > max_request_bytes():
+            return Response(b'{"error": "Payload Too Large"}', status_code=413, media_type="application/json")
+        headers = {name: value for name, value in request.headers.items() if name in FORWARDED}
+        target = self.upstream + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        sent = time.monotonic()
+        try:
+            # A client per exchange: a recording session is slow by nature, and nothing is left open at the end.
+            async with self.client() as client:
+                answer = await client.request(request.method, target, content=raw, headers=headers)
+        except httpx.HTTPError as exc:
+            self.say(f"upstream error: {request.method} {request.url.path}: {type(exc).__name__}: {exc}")
+            return Response(b'{"error": "Bad Gateway"}', status_code=502, media_type="application/json")
+        seconds = time.monotonic() - sent
+        exchange = self._exchange(request, raw, answer, sent, seconds)
+        self.writer.write(exchange)
+        for violation in _violations(request.method, request.url.path, raw, answer):
+            self.say(f"violation: {request.method} {request.url.path} -> HTTP {answer.status_code}: {violation}")
+        kept = {name: value for name, value in answer.headers.items() if name in KEPT_HEADERS}
+        return Response(answer.content, status_code=answer.status_code, headers=kept)
+
+    def _exchange(self, request: Request, raw: bytes, answer: httpx.Response, sent: float, seconds: float) -> Exchange:
+        auth, token = self.writer.token_name(request.headers.get("authorization"))
+        with self.lock:
+            self.started = sent if self.started is None else self.started
+            self.seq += 1
+            seq, at = self.seq, sent - self.started
+            request_message = Message.of(raw, request.headers.get("content-type", "application/json"))
+            response_message = Message.of(answer.content, answer.headers.get("content-type", ""))
+            task = self._task_link(request.url.path, request_message, at)
+            self._remember_task(request.url.path, response_message, seq, at)
+        headers = {name: value for name, value in answer.headers.items() if name in KEPT_HEADERS}
+        return Exchange(
+            seq, at, request.method, request.url.path, auth, token, request_message,
+            answer.status_code, headers, response_message, seconds, task,
+        )  # fmt: skip
+
+    def _remember_task(self, path: str, response: Message, seq: int, at: float) -> None:
+        body = response.json if response.is_json else None
+        if path.endswith(_SUBMITS) and isinstance(body, dict) and body.get("status") == "PENDING":
+            task_id = body.get("task_id")
+            if isinstance(task_id, str):
+                self.tasks[task_id] = (seq, at)
+
+    def _task_link(self, path: str, request: Message, at: float) -> dict[str, Any] | None:
+        body = request.json if request.is_json else None
+        if not path.endswith(operation_path(STATUS)) or not isinstance(body, dict):
+            return None
+        queued = self.tasks.get(str(body.get("id")))
+        return None if queued is None else {"submit": queued[0], "offset": round(at - queued[1], 3)}
+
+
+_SUBMITS = (operation_path(SUBMIT), "/getImageToImage")
+
+
+def _violations(method: str, path: str, raw: bytes, answer: httpx.Response) -> list[str]:
+    """What the contract's answer checks say of this exchange (none for paths outside the contract)."""
+    from contracts.validation import answer_violations
+
+    operation_id = SUBMIT if path.endswith(_SUBMITS) else STATUS if path.endswith(operation_path(STATUS)) else None
+    if operation_id is None or method != "POST":
+        return []
+    try:
+        body: Any = json.loads(raw) if raw else None
+    except ValueError:
+        body = raw
+    return answer_violations(operation_id, body, answer)
+
+
+def recording_proxy(
+    upstream: str,
+    out: Path,
+    *,
+    say: Callable[[str], None] = print,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: float = 300.0,
+) -> Starlette:
+    """The proxy as an ASGI app, writing the cassette to `out`; `app.state.close()` closes the file.
+
+    `transport` replaces the network (tests send the proxy's traffic to an in-process fake).
+    """
+    writer = CassetteWriter(out, upstream).open()
+    recorder = _Recorder(upstream, writer, say, lambda: httpx.AsyncClient(transport=transport, timeout=timeout))
+    app = Starlette(routes=[Route("/{path:path}", recorder.handle, methods=_METHODS)])
+    # Every line is flushed as written; closing only releases the file (call it once the server has stopped).
+    app.state.close = writer.close
+    return app
