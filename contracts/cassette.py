@@ -47,13 +47,16 @@ class Message:
     text: str | None = None
     image: dict[str, Any] | None = None
     is_json: bool = False
+    # A request's Content-Type as sent (it decides how FastAPI reads the body); None when none was sent.
+    content_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        typed = {} if self.content_type is None else {"content_type": self.content_type}
         if self.is_json:
-            return {"json": self.json}
+            return {**typed, "json": self.json}
         if self.image is not None:
             return {"image": self.image}
-        return {"text": self.text} if self.text else {}
+        return {**typed, "text": self.text} if self.text else typed
 
     @classmethod
     def of(cls, raw: bytes, media_type: str = "") -> Message:
@@ -68,9 +71,13 @@ class Message:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
+        content_type = data.get("content_type")
         if "json" in data:
-            return cls(json=data["json"], is_json=True)
-        return cls(text=data.get("text"), image=data.get("image"))
+            return cls(json=data["json"], is_json=True, content_type=content_type)
+        return cls(text=data.get("text"), image=data.get("image"), content_type=content_type)
+
+    def typed(self, content_type: str | None) -> Message:
+        return Message(self.json, self.text, self.image, self.is_json, content_type)
 
     def raw(self) -> bytes:
         if self.is_json:

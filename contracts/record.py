@@ -71,7 +71,8 @@ class _Recorder:
             self.started = sent if self.started is None else self.started
             self.seq += 1
             seq, at = self.seq, sent - self.started
-            request_message = Message.of(raw, request.headers.get("content-type", "application/json"))
+            sent_type = request.headers.get("content-type")
+            request_message = Message.of(raw, sent_type or "").typed(sent_type)
             response_message = Message.of(answer.content, answer.headers.get("content-type", ""))
             task = self._task_link(request.url.path, request_message, at)
             self._remember_task(request.url.path, response_message, seq, at)

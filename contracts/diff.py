@@ -1,0 +1,153 @@
+"""`diff`: the same requests to a target and to the fake in a fidelity profile, and every way the answers differ.
+
+The target is a recording of the API (`diff_cassette`, offline: the check to run in CI) or the live API
+(`diff_live`). Answers are compared as `contracts.comparison` says.
+
+Usage:
+    report = diff_cassette(read_cassette("prod.jsonl"), "production", source="prod.jsonl")
+    print(report.text())
+    sys.exit(1 if report.differences else 0)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from contracts.cassette import Cassette, Exchange
+from contracts.comparison import Answer, Difference, DiffReport, curl, differences
+from contracts.dialects import read_answer
+
+PROFILES = ("contract", "production", "production-2024")
+
+
+class FakeUnderTest:
+    """The fake in-process in one profile, on a virtual clock, with the tokens a recording accepted."""
+
+    def __init__(self, profile: str, tokens: frozenset[str]) -> None:
+        from mockserver import Config, VirtualClock, create_app
+        from mockserver.testing import QolabaMock
+
+        self.clock = VirtualClock()
+        config = Config(fidelity=profile, tokens=tokens, clock="virtual", latency="none")
+        self.mock = QolabaMock(create_app(config, clock=self.clock))
+        self.client = httpx.Client(transport=self.mock.transport(), base_url="http://fake")
+        self.started = self.clock.now()
+
+    def at(self, seconds: float) -> None:
+        """Move the fake's clock to `seconds` after it started, if it is not there yet."""
+        behind = self.started + seconds - self.clock.now()
+        if behind > 0:
+            self.clock.advance(behind)
+
+    def send(self, method: str, path: str, *, headers: dict[str, str], content: bytes) -> httpx.Response:
+        return self.client.request(method, path, headers=headers, content=content)
+
+    def close(self) -> None:
+        self.client.close()
+        self.mock.close()
+
+
+@contextmanager
+def fake_under_test(profile: str, tokens: frozenset[str]) -> Iterator[FakeUnderTest]:
+    fake = FakeUnderTest(profile, tokens)
+    try:
+        yield fake
+    finally:
+        fake.close()
+
+
+def diff_cassette(cassette: Cassette, profile: str, *, source: str) -> DiffReport:
+    """Send every recorded request to the fake in `profile`, on the recording's timeline, and compare answers.
+
+    A recorded queued task is given the same running time in the fake (its submit carries `X-Mock-Latency`),
+    so each recorded poll meets the fake's task in the same state; task ids and output URLs are mapped.
+    """
+    report = DiffReport(source, profile)
+    task_ids: dict[str, str] = {}  # recorded task id -> the fake's
+    urls: dict[str, str] = {}  # recorded output URL path -> the fake's
+    with fake_under_test(profile, _accepted_tokens(cassette)) as fake:
+        for exchange in cassette.exchanges:
+            fake.at(exchange.at)
+            body = _with_ids(exchange, task_ids)
+            path = urls.get(exchange.path, exchange.path)
+            response = fake.send(exchange.method, path, headers=_headers(cassette, exchange), content=_raw(body))
+            theirs, ours = Answer.of_exchange(exchange), Answer.of_response(response)
+            _learn(theirs.body, ours.body, task_ids, urls)
+            report.compared += 1
+            line = curl(exchange.method, cassette.upstream + exchange.path, exchange.auth, body)
+            report.differences += [Difference(exchange.seq, line, *found) for found in differences(theirs, ours)]
+    return report
+
+
+def closest_profile(cassette: Cassette, *, source: str) -> tuple[DiffReport, list[DiffReport]]:
+    """The profile whose answers differ least from the recording, and every profile's report."""
+    reports = [diff_cassette(cassette, profile, source=source) for profile in PROFILES]
+    return min(reports, key=lambda report: len(report.differences)), reports
+
+
+def _accepted_tokens(cassette: Cassette) -> frozenset[str]:
+    # A token the recorded API answered without refusing it is one the fake must accept; the others it refuses.
+    refused = {e.token for e in cassette.exchanges if _refuses_credentials(e)}
+    accepted = {e.token for e in cassette.exchanges if e.token is not None and e.token not in refused}
+    return frozenset(str(token) for token in accepted)
+
+
+def _refuses_credentials(exchange: Exchange) -> bool:
+    body = exchange.response.json if exchange.response.is_json else None
+    return exchange.auth == "bearer" and read_answer(exchange.status, body).refuses_credentials
+
+
+def _headers(cassette: Cassette, exchange: Exchange) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if exchange.auth == "bearer":
+        headers["Authorization"] = f"Bearer {exchange.token}"
+    elif exchange.auth == "other":
+        headers["Authorization"] = "Basic cWFvbGFiYS1tb2Nr"
+    if exchange.request.content_type is not None:
+        headers["Content-Type"] = exchange.request.content_type
+    final = _final_offset(cassette, exchange)
+    if final is not None:
+        # Slightly shorter than recorded, so the poll that saw the task end finds it ended here too.
+        headers["X-Mock-Latency"] = f"fixed:{max(0.0, final - 0.005):.3f}s"
+    return headers
+
+
+def _final_offset(cassette: Cassette, submit: Exchange) -> float | None:
+    ends = [p.task["offset"] for p in cassette.polls_of(submit) if _ended(p)]  # type: ignore[index]
+    return min(ends) if ends else None
+
+
+def _ended(poll: Exchange) -> bool:
+    body = poll.response.json if poll.response.is_json else None
+    return poll.status >= 500 or (isinstance(body, dict) and body.get("status") in ("SUCCESS", "FAILED"))
+
+
+def _with_ids(exchange: Exchange, task_ids: dict[str, str]) -> Any:
+    body = exchange.request.json if exchange.request.is_json else exchange.request.text
+    if isinstance(body, dict) and str(body.get("id")) in task_ids:
+        return {**body, "id": task_ids[str(body["id"])]}
+    return body
+
+
+def _raw(body: Any) -> bytes:
+    if body is None:
+        return b""
+    return body.encode() if isinstance(body, str) else json.dumps(body).encode()
+
+
+def _learn(theirs: Any, ours: Any, task_ids: dict[str, str], urls: dict[str, str]) -> None:
+    if not (isinstance(theirs, dict) and isinstance(ours, dict)):
+        return
+    if isinstance(theirs.get("task_id"), str) and isinstance(ours.get("task_id"), str):
+        task_ids[theirs["task_id"]] = ours["task_id"]
+    for key in ("result", "low_res_urls"):
+        recorded = (theirs.get("output") or {}).get(key) if isinstance(theirs.get("output"), dict) else None
+        served = (ours.get("output") or {}).get(key) if isinstance(ours.get("output"), dict) else None
+        if isinstance(recorded, list) and isinstance(served, list):
+            urls.update({urlsplit(a).path: urlsplit(b).path for a, b in zip(recorded, served, strict=False)})
