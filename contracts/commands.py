@@ -95,7 +95,7 @@ def _target_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     target = resolve_target(args.base_url, args.token_env)
-    _check_reachable(target, args.request_timeout)
+    check_reachable(target, args.request_timeout)
     if args.command == "probe":
         return _probe(target, args)
     return _contract(target, args)
@@ -176,6 +176,7 @@ def _plan(target: Target, options: RunOptions) -> str:
 def _probe(target: Target, args: argparse.Namespace) -> int:
     import json
 
+    from contracts.fingerprint import agreements
     from contracts.probe import run_probe
 
     interval = args.interval if args.interval is not None else (0.0 if target.is_loopback else 0.5)
@@ -187,11 +188,22 @@ def _probe(target: Target, args: argparse.Namespace) -> int:
         task_timeout=args.task_timeout,
         poll_interval=args.poll_interval,
     )
-    print(target.redact(json.dumps(report.to_json(), indent=2) if args.json else report.table()))
+    # Each profile's fake answers the same matrix in-process; the closest one is named last.
+    profiles = agreements(report) if report.rows else []
+    closest = max(profiles, key=lambda agreement: agreement.agreeing) if profiles else None
+    if args.json:
+        found = report.to_json()
+        found["profiles"] = [{**a.__dict__, "differing": list(a.differing)} for a in profiles]
+        found["closest_profile"] = closest.profile if closest else None
+        print(target.redact(json.dumps(found, indent=2)))
+    else:
+        print(target.redact(report.table()))
+        if closest is not None:
+            print(target.redact(closest.line()))
     return 1 if report.drifted else 0
 
 
-def _check_reachable(target: Target, timeout: float) -> None:
+def check_reachable(target: Target, timeout: float) -> None:
     # One request the contract rejects (`{}` lacks the required id), so it costs nothing anywhere.
     try:
         httpx.post(target.base_url + operation_path(STATUS), json={}, headers=target.auth_headers, timeout=timeout)

@@ -12,7 +12,8 @@ Usage:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,8 @@ import httpx
 from contracts.cassette import Cassette, Exchange
 from contracts.comparison import Answer, Difference, DiffReport, curl, differences
 from contracts.dialects import read_answer
+from contracts.schema import STATUS, SUBMIT, operation_path
+from contracts.target import Target
 
 PROFILES = ("contract", "production", "production-2024")
 
@@ -151,3 +154,106 @@ def _learn(theirs: Any, ours: Any, task_ids: dict[str, str], urls: dict[str, str
         served = (ours.get("output") or {}).get(key) if isinstance(ours.get("output"), dict) else None
         if isinstance(recorded, list) and isinstance(served, list):
             urls.update({urlsplit(a).path: urlsplit(b).path for a, b in zip(recorded, served, strict=False)})
+
+
+def diff_live(
+    target: Target,
+    profile: str,
+    *,
+    mode: str = "safe",
+    max_spend: int = 0,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 30.0,
+    task_timeout: float = 300.0,
+    poll_interval: float = 2.0,
+    min_interval: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DiffReport:
+    """Send the same requests to `target` and to the fake in `profile`, following queued tasks to their end.
+
+    The requests: the probe's matrix (`free` or `safe`, as `mode` says), the same request without credentials
+    and with a made-up token, and status reads of a made-up id, of no id and of an id that is no string;
+    `full` adds up to `max_spend` valid queued submits (each a real job on a real API).
+    """
+    report = DiffReport(target.redact(target.base_url), profile)
+    with (
+        fake_under_test(profile, frozenset({target.token})) as fake,
+        httpx.Client(base_url=target.base_url, transport=transport, timeout=timeout) as live,
+    ):
+
+        def to_target(path: str, body: Any, headers: dict[str, str]) -> httpx.Response:
+            return live.post(path, json=body, headers=headers)
+
+        def to_fake(path: str, body: Any, headers: dict[str, str]) -> httpx.Response:
+            return fake.send("POST", path, headers=headers, content=_raw(body))
+
+        for seq, (path, auth, body) in enumerate(_live_requests(mode, max_spend), start=1):
+            if seq > 1 and min_interval > 0:
+                sleep(min_interval)
+            headers = {"Content-Type": "application/json", **_credentials(auth, target.token)}
+            theirs = _followed(to_target, path, body, headers, task_timeout, poll_interval, sleep)
+            # The fake runs on a virtual clock: a poll that must wait moves it instead of waiting.
+            ours = _followed(to_fake, path, body, headers, task_timeout, poll_interval, fake.clock.advance)
+            line = target.redact(curl("POST", target.base_url + path, "bearer" if auth == "token" else auth, body))
+            for answered_theirs, answered_ours in zip(theirs, ours, strict=False):
+                report.compared += 1
+                report.differences += [
+                    Difference(seq, line, *found) for found in differences(answered_theirs, answered_ours)
+                ]
+            if len(theirs) != len(ours):
+                report.differences.append(Difference(seq, line, "answers", f"{len(theirs)} (queued)", str(len(ours))))
+    return report
+
+
+def _live_requests(mode: str, max_spend: int) -> list[tuple[str, str | None, Any]]:
+    """(path, credentials: "token" / "made-up" / None, body) for every request a live diff sends."""
+    from contracts._probe_cases import base_body, probe_cases
+
+    submit, status = operation_path(SUBMIT), operation_path(STATUS)
+    base = base_body()
+    probes = [case.body(base) for case in probe_cases(free=mode == "free")]
+    requests: list[tuple[str, str | None, Any]] = [(submit, "token", body) for body in probes]
+    refused = probes[0]  # a body the contract rejects: with bad credentials nothing can start either way
+    requests += [(submit, None, refused), (submit, "made-up", refused)]
+    requests += [(status, "token", {"id": "00000000-0000-4000-8000-000000000000"}), (status, "token", {})]
+    requests += [(status, "token", {"id": 5}), (status, None, {"id": "x"})]
+    if mode == "full":
+        requests += [(submit, "token", {**base, "celery": True})] * max_spend
+    return requests
+
+
+def _credentials(kind: str | None, token: str) -> dict[str, str]:
+    if kind == "token":
+        return {"Authorization": f"Bearer {token}"}
+    if kind == "made-up":
+        return {"Authorization": "Bearer qolaba-mock-made-up-token"}
+    return {}
+
+
+def _followed(
+    send: Callable[[str, Any, dict[str, str]], httpx.Response],
+    path: str,
+    body: Any,
+    headers: dict[str, str],
+    timeout: float,
+    interval: float,
+    sleep: Callable[[float], Any],
+) -> list[Answer]:
+    """The answer to one request, and when it queued a task, the task's final answer too."""
+    response = send(path, body, headers)
+    answers = [Answer.of_response(response)]
+    first = answers[0].body
+    if not (isinstance(first, dict) and first.get("status") == "PENDING" and isinstance(first.get("task_id"), str)):
+        return answers
+    if path.endswith(operation_path(STATUS)):
+        return answers  # a status read of a made-up id is PENDING forever: nothing to follow
+    waited = 0.0
+    while True:
+        polled = Answer.of_response(send(operation_path(STATUS), {"id": first["task_id"]}, headers))
+        ended = polled.status_code not in (200, 429, 503) or (
+            isinstance(polled.body, dict) and polled.body.get("status") in ("SUCCESS", "FAILED")
+        )
+        if ended or waited + interval > timeout:
+            return [*answers, polled]
+        sleep(interval)
+        waited += interval

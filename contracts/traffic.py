@@ -6,11 +6,16 @@ Exit codes follow the other commands: 0 fine, 1 differences found (diff), 2 usag
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from contracts.target import TargetError, is_loopback_url
+from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, is_loopback_url, resolve_target
+
+if TYPE_CHECKING:
+    from contracts.comparison import DiffReport
 
 
 def add_commands(commands: Any) -> None:
@@ -27,11 +32,87 @@ def add_commands(commands: Any) -> None:
     record.add_argument("--out", required=True, type=Path, metavar="FILE.jsonl", help="the cassette to write")
     record.add_argument("--request-timeout", type=float, default=300.0, metavar="S", help="per forwarded request")
 
+    diff = commands.add_parser(
+        "diff",
+        help="the same requests to a target (live, or a cassette) and to the fake in a profile: every difference",
+        description="Exit 0 no differences, 1 differences found, 2 usage or connection error. Against a live host "
+        "that is not loopback the mode is safe and the rate 2/s, as for `contract`.",
+    )
+    against = diff.add_mutually_exclusive_group(required=True)
+    against.add_argument("--base-url", help="a live API, e.g. https://qolaba-server-b2b.up.railway.app/api/v1/studio")
+    against.add_argument("--cassette", type=Path, metavar="FILE.jsonl", help="a recording (qolaba-mock record)")
+    diff.add_argument(
+        "--fidelity",
+        default="auto",
+        choices=["contract", "production", "production-2024", "auto"],
+        help="the profile to compare with; auto: the closest one",
+    )
+    diff.add_argument("--mode", choices=["free", "safe", "full"], help="live only; as for `contract`")
+    diff.add_argument("--max-spend", type=int, default=None, metavar="N", help="full mode: valid submits (default 3)")
+    diff.add_argument("--token-env", default=DEFAULT_TOKEN_ENV, metavar="NAME", help="live only: the token's variable")
+    diff.add_argument("--request-timeout", type=float, default=30.0, metavar="S")
+    diff.add_argument("--task-timeout", type=float, default=300.0, metavar="S")
+    diff.add_argument("--poll-interval", type=float, default=2.0, metavar="S")
+    diff.add_argument("--json", action="store_true", help="print the differences as JSON")
+
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "record":
         return _record(args)
-    raise TargetError(f"unknown command {args.command!r}")
+    redact: Callable[[str], str] = str
+    if args.cassette is not None:
+        report = _diff_cassette(args)
+    else:
+        target = resolve_target(args.base_url, args.token_env)
+        report, redact = _diff_live(target, args), target.redact
+    print(redact(json.dumps(report.to_json(), indent=2) if args.json else report.text()))
+    return 1 if report.differences else 0
+
+
+def _diff_cassette(args: argparse.Namespace) -> DiffReport:
+    from contracts.cassette import CassetteError, read_cassette
+    from contracts.diff import closest_profile, diff_cassette
+
+    try:
+        cassette = read_cassette(args.cassette)
+    except CassetteError as exc:
+        raise TargetError(str(exc)) from None
+    source = str(args.cassette)
+    if args.fidelity != "auto":
+        return diff_cassette(cassette, args.fidelity, source=source)
+    closest, reports = closest_profile(cassette, source=source)
+    counts = ", ".join(f"{r.profile} {len(r.differences)}" for r in reports)
+    print(f"closest profile: {closest.profile} (differences: {counts})", file=sys.stderr)
+    return closest
+
+
+def _diff_live(target: Target, args: argparse.Namespace) -> DiffReport:
+    from contracts.commands import check_reachable
+    from contracts.diff import diff_live
+    from contracts.fingerprint import fingerprint
+    from contracts.probe import run_probe
+
+    check_reachable(target, args.request_timeout)
+    mode = args.mode or ("full" if target.is_loopback else "safe")
+    max_spend = args.max_spend if args.max_spend is not None else (1 if target.is_loopback else 3)
+    interval = 0.0 if target.is_loopback else 0.5
+    profile = args.fidelity
+    if profile == "auto":
+        probed = run_probe(target, timeout=args.request_timeout, min_interval=interval, free=mode == "free")
+        closest = fingerprint(probed)
+        print(target.redact(closest.line()), file=sys.stderr)
+        profile = closest.profile
+    report = diff_live(
+        target,
+        profile,
+        mode=mode,
+        max_spend=max_spend if mode == "full" else 0,
+        timeout=args.request_timeout,
+        task_timeout=args.task_timeout,
+        poll_interval=args.poll_interval,
+        min_interval=interval,
+    )
+    return report
 
 
 def _record(args: argparse.Namespace) -> int:

@@ -38,6 +38,8 @@ MARKER_KEYS = (
     "journal_entries",
     "journal_bytes",
     "journal_body_bytes",
+    "cassette",
+    "replay_strict",
 )
 MARKER_HELP = f"qolaba({', '.join(f'{key}=...' for key in MARKER_KEYS)}): configure the qolaba-mock fake for this test"
 DEFAULT_TOKEN = "sk-qolaba-mock"
@@ -78,6 +80,9 @@ def qolaba_config(request: pytest.FixtureRequest) -> Config:
     for key in ("faults", "tokens"):
         if isinstance(settings.get(key), str):
             settings[key] = (settings[key],)
+    if "cassette" in settings:
+        # `qolaba(cassette="prod.jsonl")`: the fake answers what the cassette recorded, as recorded.
+        settings["replay"] = str(settings.pop("cassette"))
     return Config(clock="virtual", **settings)
 
 
