@@ -104,7 +104,7 @@ class Exchange:
     def to_dict(self) -> dict[str, Any]:
         line: dict[str, Any] = {
             "seq": self.seq,
-            "at": round(self.at, 3),
+            "at": round(self.at, 6),
             "method": self.method,
             "path": self.path,
             "auth": self.auth,

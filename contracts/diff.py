@@ -66,17 +66,19 @@ def fake_under_test(profile: str, tokens: frozenset[str]) -> Iterator[FakeUnderT
 
 
 def diff_cassette(cassette: Cassette, profile: str, *, source: str) -> DiffReport:
-    """Send every recorded request to the fake in `profile`, on the recording's timeline, and compare answers.
+    """Send every recorded request to the fake in `profile`, in order, and compare the answers.
 
-    A recorded queued task is given the same running time in the fake (its submit carries `X-Mock-Latency`),
-    so each recorded poll meets the fake's task in the same state; task ids and output URLs are mapped.
+    The fake keeps the recording's order, not its clock: exchange n is sent at n seconds of the fake's virtual
+    time, and a queued task is given a running time that ends between the last poll that saw it PENDING and
+    the first that saw it end, so each poll meets the fake's task in the state the recording saw. Task ids and
+    output URLs are mapped to the fake's.
     """
     report = DiffReport(source, profile)
     task_ids: dict[str, str] = {}  # recorded task id -> the fake's
     urls: dict[str, str] = {}  # recorded output URL path -> the fake's
     with fake_under_test(profile, _accepted_tokens(cassette)) as fake:
-        for exchange in cassette.exchanges:
-            fake.at(exchange.at)
+        for step, exchange in enumerate(cassette.exchanges, start=1):
+            fake.at(step * _STEP)
             body = _with_ids(exchange, task_ids)
             path = urls.get(exchange.path, exchange.path)
             response = fake.send(exchange.method, path, headers=_headers(cassette, exchange), content=_raw(body))
@@ -86,6 +88,10 @@ def diff_cassette(cassette: Cassette, profile: str, *, source: str) -> DiffRepor
             line = curl(exchange.method, cassette.upstream + exchange.path, exchange.auth, body)
             report.differences += [Difference(exchange.seq, line, *found) for found in differences(theirs, ours)]
     return report
+
+
+# Simulated seconds between two exchanges in the fake: a task polled over at most max_latency / _STEP exchanges.
+_STEP = 1.0
 
 
 def closest_profile(cassette: Cassette, *, source: str) -> tuple[DiffReport, list[DiffReport]]:
@@ -114,16 +120,23 @@ def _headers(cassette: Cassette, exchange: Exchange) -> dict[str, str]:
         headers["Authorization"] = "Basic cWFvbGFiYS1tb2Nr"
     if exchange.request.content_type is not None:
         headers["Content-Type"] = exchange.request.content_type
-    final = _final_offset(cassette, exchange)
-    if final is not None:
-        # Slightly shorter than recorded, so the poll that saw the task end finds it ended here too.
-        headers["X-Mock-Latency"] = f"fixed:{max(0.0, final - 0.005):.3f}s"
+    running = _running_time(cassette, exchange)
+    if running is not None:
+        headers["X-Mock-Latency"] = f"fixed:{running:g}s"
     return headers
 
 
-def _final_offset(cassette: Cassette, submit: Exchange) -> float | None:
-    ends = [p.task["offset"] for p in cassette.polls_of(submit) if _ended(p)]  # type: ignore[index]
-    return min(ends) if ends else None
+def _running_time(cassette: Cassette, submit: Exchange) -> float | None:
+    """For a recorded queued submit: a running time (in the fake's steps) that ends after the last poll that saw
+    the task PENDING and no later than the first that saw it end; None if it never ended."""
+    steps = {exchange.seq: step for step, exchange in enumerate(cassette.exchanges, start=1)}
+    polls = cassette.polls_of(submit)
+    ended = [steps[p.seq] for p in polls if _ended(p)]
+    if not ended or submit.seq not in steps:
+        return None
+    pending = [steps[p.seq] for p in polls if not _ended(p) and steps[p.seq] < min(ended)]
+    last_pending = max(pending, default=steps[submit.seq])
+    return (last_pending + min(ended)) / 2 * _STEP - steps[submit.seq] * _STEP
 
 
 def _ended(poll: Exchange) -> bool:

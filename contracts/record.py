@@ -94,7 +94,7 @@ class _Recorder:
         if not path.endswith(operation_path(STATUS)) or not isinstance(body, dict):
             return None
         queued = self.tasks.get(str(body.get("id")))
-        return None if queued is None else {"submit": queued[0], "offset": round(at - queued[1], 3)}
+        return None if queued is None else {"submit": queued[0], "offset": round(at - queued[1], 6)}
 
 
 _SUBMITS = (operation_path(SUBMIT), "/getImageToImage")

@@ -41,9 +41,12 @@ class _Task:
         """The recorded poll a client polling `elapsed` seconds after the submit gets: the final answer once its
         offset has passed, else the last PENDING answer recorded by then (or the first), None if none was."""
         final = next((p for p in self.polls if _is_final(p)), None)
-        if final is not None and elapsed >= final.task["offset"]:  # type: ignore[index]
-            return final
         pending = [p for p in self.polls if not _is_final(p)]
+        if final is not None and elapsed >= final.task["offset"]:  # type: ignore[index]
+            # A PENDING answer recorded at the same instant still comes first: the order is what was seen.
+            seen_pending = [p.task["offset"] for p in pending if p.seq < final.seq]  # type: ignore[index]
+            if not seen_pending or elapsed > max(seen_pending):
+                return final
         before = [p for p in pending if p.task["offset"] <= elapsed]  # type: ignore[index]
         return before[-1] if before else (pending[0] if pending else None)
 

@@ -129,7 +129,15 @@ async def _replayed(request: Request, backend: Backend, read: Callable[[], Await
         )
     recording.note_namespace(request.scope, space, arrived)
     recording.note_fault(request.scope, reply.fault)
-    return await _held(request, space.clock, arrived + reply.delay) or reply_response(reply)
+    delay = reply.delay
+    steered = request.headers.get(LATENCY_HEADER)
+    if steered is not None:
+        # X-Mock-Latency replaces the recorded timing, as it replaces the model's.
+        try:
+            delay = parse_latency(steered, limit=backend.config.max_latency).longest
+        except LatencyError as exc:
+            return _bad_request("Invalid Mock Header", str(exc))
+    return await _held(request, space.clock, arrived + delay) or reply_response(reply)
 
 
 async def _held(request: Request, clock: Clock, until: float) -> Response | None:
