@@ -49,9 +49,13 @@ class Message:
     is_json: bool = False
     # A request's Content-Type as sent (it decides how FastAPI reads the body); None when none was sent.
     content_type: str | None = None
+    # A request's X-Mock-* headers: steering of a fake under record, which a diff must send again.
+    steering: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        typed = {} if self.content_type is None else {"content_type": self.content_type}
+        typed: dict[str, Any] = {} if self.content_type is None else {"content_type": self.content_type}
+        if self.steering:
+            typed["steering"] = self.steering
         if self.is_json:
             return {**typed, "json": self.json}
         if self.image is not None:
@@ -71,13 +75,14 @@ class Message:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
-        content_type = data.get("content_type")
+        content_type, steering = data.get("content_type"), data.get("steering")
         if "json" in data:
-            return cls(json=data["json"], is_json=True, content_type=content_type)
-        return cls(text=data.get("text"), image=data.get("image"), content_type=content_type)
+            return cls(json=data["json"], is_json=True, content_type=content_type, steering=steering)
+        return cls(text=data.get("text"), image=data.get("image"), content_type=content_type, steering=steering)
 
-    def typed(self, content_type: str | None) -> Message:
-        return Message(self.json, self.text, self.image, self.is_json, content_type)
+    def sent_with(self, content_type: str | None, steering: dict[str, str]) -> Message:
+        """This request body, with the headers that shaped its answer."""
+        return Message(self.json, self.text, self.image, self.is_json, content_type, steering or None)
 
     def raw(self) -> bytes:
         if self.is_json:

@@ -120,6 +120,8 @@ def _headers(cassette: Cassette, exchange: Exchange) -> dict[str, str]:
         headers["Authorization"] = "Basic cWFvbGFiYS1tb2Nr"
     if exchange.request.content_type is not None:
         headers["Content-Type"] = exchange.request.content_type
+    # A fake under record was steered (X-Mock-Fault: no_face, say); the fake under diff must be steered alike.
+    headers.update({k: v for k, v in (exchange.request.steering or {}).items() if k != "x-mock-latency"})
     running = _running_time(cassette, exchange)
     if running is not None:
         headers["X-Mock-Latency"] = f"fixed:{running:g}s"

@@ -72,7 +72,8 @@ class _Recorder:
             self.seq += 1
             seq, at = self.seq, sent - self.started
             sent_type = request.headers.get("content-type")
-            request_message = Message.of(raw, sent_type or "").typed(sent_type)
+            steering = {name: value for name, value in request.headers.items() if name.startswith("x-mock-")}
+            request_message = Message.of(raw, sent_type or "").sent_with(sent_type, steering)
             response_message = Message.of(answer.content, answer.headers.get("content-type", ""))
             task = self._task_link(request.url.path, request_message, at)
             self._remember_task(request.url.path, response_message, seq, at)

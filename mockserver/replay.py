@@ -134,8 +134,9 @@ class Replay:
         elif body is None:
             body = {"text": recorded.response.text} if recorded.response.text else {}
         headers = {name: value for name, value in recorded.headers.items() if name in _REPLAYED_HEADERS}
-        # A sync call is held as long as it was recorded taking; a poll or a queued submit answers at once.
-        delay = recorded.seconds if recorded.task is None and not _queued(recorded) else 0.0
+        # A sync generation is held as long as it was recorded taking; anything else (a refusal, a poll, a queued
+        # submit) answers at once: its recorded time was the network's, not the backend's work.
+        delay = recorded.seconds if _generated(recorded) else 0.0
         return Reply(recorded.status, body, delay=delay, headers=headers, fault="replay")
 
 
@@ -195,6 +196,12 @@ def _decoded(raw: bytes) -> Any:
 def _queued(exchange: Exchange) -> bool:
     body = exchange.response.json if exchange.response.is_json else None
     return isinstance(body, dict) and body.get("status") == "PENDING" and isinstance(body.get("task_id"), str)
+
+
+def _generated(exchange: Exchange) -> bool:
+    body = exchange.response.json if exchange.response.is_json else None
+    sync_submit = exchange.task is None and exchange.path.endswith(("/getImagetoImage", "/getImageToImage"))
+    return sync_submit and isinstance(body, dict) and body.get("status") in _TERMINAL
 
 
 def _is_final(poll: Exchange) -> bool:

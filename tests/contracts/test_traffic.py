@@ -1,0 +1,216 @@
+"""Real traffic: record a client through the proxy, replay it, diff the fake against it, fingerprint a target.
+
+Everything runs on loopback: the "production" here is a live fake in the production profile.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts.cassette import CassetteError, read_cassette
+from contracts.record import recording_proxy
+from mockserver import Config, VirtualClock
+from mockserver.cli import main
+from mockserver.server import LiveServer
+from tests.conftest import TOKEN, valid_body
+from tests.contracts.drifted_fakes import DRIFTS, live
+
+pytest_plugins = ["pytester"]
+
+SECRET = "sk-traffic-5e2d-never-written"
+TOKEN_ENV = "QOLABA_TRAFFIC_KEY"
+
+
+def script(base_url: str, advance: Callable[[float], Any]) -> list[httpx.Response]:
+    """The client under record: a sync success, a queued task polled to SUCCESS, a queued task that fails,
+    an invalid body, and a request without a token."""
+    answers = []
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {SECRET}"}, timeout=10) as client:
+        answers.append(client.post("/getImagetoImage", json=valid_body(), headers={"X-Mock-Latency": "none"}))
+        queued = client.post("/getImagetoImage", json=valid_body(celery=True))
+        answers += [queued, client.post("/getImage", json={"id": queued.json()["task_id"]})]
+        advance(20)
+        answers.append(client.post("/getImage", json={"id": queued.json()["task_id"]}))
+        no_face = valid_body(celery=True, prompt="a face the GPU will not find")
+        failing = client.post("/getImagetoImage", json=no_face, headers={"X-Mock-Fault": "no_face"})
+        advance(20)
+        answers += [failing, client.post("/getImage", json={"id": failing.json()["task_id"]})]
+        answers.append(client.post("/getImagetoImage", json=valid_body(batch=9), headers={"X-Mock-Latency": "none"}))
+    answers.append(httpx.post(base_url + "/getImage", json={"id": "x"}, timeout=10))
+    return answers
+
+
+def comparable(response: httpx.Response) -> tuple[int, Any]:
+    """The answer with what changes every run taken out: task ids, and output URLs down to their file names."""
+
+    def plain(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v, key) for v in value]
+        if key in ("task_id", "id") and isinstance(value, str):
+            return "<task id>"
+        return value.rsplit("/", 1)[-1] if isinstance(value, str) and value.startswith("http") else value
+
+    return response.status_code, plain(response.json())
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[httpx.Response], list[str]]:
+    cassette = tmp_path_factory.mktemp("cassettes") / "production.jsonl"
+    clock = VirtualClock()
+    said: list[str] = []
+    config = Config(fidelity="production", latency="fixed:20s", tokens=frozenset({SECRET}))
+    with LiveServer(config, clock=clock) as upstream:
+        proxy_app = recording_proxy(upstream.url, cassette, say=said.append)
+        with LiveServer(Config(), app=proxy_app) as proxy:
+            answers = script(proxy.url, clock.advance)
+        proxy_app.state.close()
+    return cassette, answers, said
+
+
+def test_the_proxy_forwards_every_answer_and_writes_one_line_each(
+    recorded: tuple[Path, list[httpx.Response], list[str]],
+) -> None:
+    path, answers, _ = recorded
+    cassette = read_cassette(path)
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 200, 200, 200, 403]
+    assert [(a.json().get("status"), a.json().get("error")) for a in answers[:7]] == [
+        ("SUCCESS", None),
+        ("PENDING", None),
+        ("PENDING", None),
+        ("SUCCESS", None),
+        ("PENDING", None),
+        ("FAILED", "Face Consistent Error"),
+        ("FAILED", "Internal Error"),
+    ]
+    assert len(cassette.exchanges) == len(answers)
+    polls = [e for e in cassette.exchanges if e.task is not None]
+    assert [p.task["submit"] for p in polls] == [2, 2, 5]  # type: ignore[index]
+    assert all(p.task["offset"] >= 0 for p in polls)  # type: ignore[index]
+
+
+def test_the_cassette_holds_no_token(recorded: tuple[Path, list[httpx.Response], list[str]]) -> None:
+    path, _, _ = recorded
+    text = path.read_text()
+    assert SECRET not in text
+    assert {json.loads(line).get("token") for line in text.splitlines()[1:]} == {"t1", None}
+
+
+def test_violations_of_the_contract_are_printed_as_they_pass(
+    recorded: tuple[Path, list[httpx.Response], list[str]],
+) -> None:
+    _, _, said = recorded
+    assert said and all(line.startswith("violation: POST /") for line in said)
+    assert any("missing ['app_id']" in line for line in said)  # production's seven keys
+
+
+def test_a_replay_answers_the_same_client_the_same_on_the_recorded_timeline(
+    recorded: tuple[Path, list[httpx.Response], list[str]],
+) -> None:
+    path, answers, _ = recorded
+    clock = VirtualClock()
+    with LiveServer(Config(replay=str(path), replay_strict=True, clock="virtual"), clock=clock) as replay:
+        replayed = script(replay.url, clock.advance)
+        image = httpx.get(replayed[0].json()["output"]["result"][0], timeout=10)
+
+    assert [comparable(a) for a in replayed] == [comparable(a) for a in answers]
+    assert replayed[1].json()["task_id"] != answers[1].json()["task_id"]  # a fresh id, on the fake's clock
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+
+
+def test_a_strict_replay_refuses_what_it_did_not_record(recorded: tuple[Path, list[httpx.Response], list[str]]) -> None:
+    path, _, _ = recorded
+    with LiveServer(Config(replay=str(path), replay_strict=True)) as replay:
+        answer = httpx.post(
+            replay.url + "/getImagetoImage", json=valid_body(batch=3), headers={"Authorization": "Bearer t"}
+        )
+    assert answer.status_code == 404 and answer.json()["error"] == "No Recorded Exchange"
+
+
+def test_the_pytest_marker_replays_a_cassette_in_process(
+    recorded: tuple[Path, list[httpx.Response], list[str]], pytester: pytest.Pytester
+) -> None:
+    path, _, _ = recorded
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    pytester.makepyfile(
+        test_user=f"""
+import httpx, pytest
+
+@pytest.mark.anyio
+@pytest.mark.qolaba(cassette={str(path)!r})
+async def test_replayed(qolaba_mock):
+    # Recorded without a token: answered as production answered it, not as the model would.
+    async with httpx.AsyncClient(transport=qolaba_mock.async_transport(), base_url="http://testserver") as client:
+        answer = await client.post("/getImage", json={{"id": "x"}})
+    assert answer.status_code == 403 and answer.json() == {{"detail": "Not authenticated"}}
+"""
+    )
+    pytester.makeconftest("import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return 'asyncio'\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(("fidelity", "code"), [("production", 0), ("contract", 1), ("auto", 0)])
+def test_diff_against_the_recording_is_clean_only_for_the_profile_it_was_recorded_in(
+    recorded: tuple[Path, list[httpx.Response], list[str]], fidelity: str, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _, _ = recorded
+    assert main(["diff", "--cassette", str(path), "--fidelity", fidelity]) == code
+    captured = capsys.readouterr()
+    if code:
+        assert "keys: target" in captured.out and "code: target 200, fake 422" in captured.out  # the rows, named
+        assert '"Authorization: Bearer $TOKEN"' in captured.out
+    else:
+        assert captured.out.rstrip().endswith("no differences")
+    if fidelity == "auto":
+        assert captured.err.startswith("closest profile: production")
+
+
+def test_a_cassette_with_a_bad_line_is_one_line_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"qolaba_mock_cassette": 1, "upstream": "http://x"}\n{"seq": 1}\nnot json\n')
+    with pytest.raises(CassetteError, match=r"bad.jsonl:2: not an exchange"):
+        read_cassette(bad)
+    assert main(["diff", "--cassette", str(bad)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.fixture
+def token_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv(TOKEN_ENV, SECRET)
+    yield TOKEN_ENV
+
+
+@pytest.mark.parametrize("fidelity", ["production", "contract"])
+def test_the_probe_names_the_profile_a_live_target_answers_like(
+    fidelity: str, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with LiveServer(Config(fidelity=fidelity, tokens=frozenset({SECRET}))) as target:
+        main(["probe", "--base-url", target.url, "--token-env", token_env, "--poll-interval", "0.01"])
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert last.startswith(f"closest profile: {fidelity} (58/58 rows agree")
+
+
+def test_diff_against_a_live_drifted_fake_names_the_drift(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)  # the drifted fakes' own token
+    token_env = TOKEN_ENV
+    with live(DRIFTS["batch_max_widened"]) as target:
+        code = main(["diff", "--base-url", target.url, "--token-env", token_env, "--fidelity", "contract"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert '"batch": 9' in out and "error_data shape" in out
+
+
+def test_diff_against_the_live_faithful_fake_finds_nothing(token_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with LiveServer(Config(tokens=frozenset({SECRET}))) as target:
+        code = main(["diff", "--base-url", target.url, "--token-env", token_env, "--fidelity", "contract"])
+    assert code == 0, capsys.readouterr().out
