@@ -214,3 +214,28 @@ def test_diff_against_the_live_faithful_fake_finds_nothing(token_env: str, capsy
     with LiveServer(Config(tokens=frozenset({SECRET}))) as target:
         code = main(["diff", "--base-url", target.url, "--token-env", token_env, "--fidelity", "contract"])
     assert code == 0, capsys.readouterr().out
+
+
+def test_record_refuses_to_overwrite_a_cassette_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    existing = tmp_path / "kept.jsonl"
+    existing.write_text("precious\n")
+    assert main(["record", "--upstream", "http://127.0.0.1:9", "--port", "0", "--out", str(existing)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is never overwritten" in err
+    assert existing.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["diff"], "one of the arguments --base-url --cassette is required"),
+        (["diff", "--cassette", "missing.jsonl"], "missing.jsonl: cannot be read"),
+        (["record", "--upstream", "ftp://x", "--out", "x.jsonl"], "must be an absolute http:// or https:// URL"),
+    ],
+)
+def test_bad_traffic_commands_are_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
