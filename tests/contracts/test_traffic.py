@@ -110,6 +110,13 @@ def test_violations_of_the_contract_are_printed_as_they_pass(
     _, _, said = recorded
     assert said and all(line.startswith("violation: POST /") for line in said)
     assert any("missing ['app_id']" in line for line in said)  # production's seven keys
+    refusals = [line for line in said if "not in the contract's words" in line]
+    assert refusals == [
+        "violation: POST /getImagetoImage -> HTTP 200: refused in the job (pydantic) naming batch, "
+        "not in the contract's words (a 4xx envelope listing each field)",
+        "violation: POST /getImage -> HTTP 403: refused at once (fastapi), "
+        "not in the contract's words (a 4xx envelope listing each field)",
+    ]
 
 
 def test_a_replay_answers_the_same_client_the_same_on_the_recorded_timeline(
