@@ -131,7 +131,8 @@ class DiffReport:
         for seq, group in _by_request(self.differences):
             lines.append(f"#{seq} {group[0].request}")
             lines += [f"    {d.part}: target {d.target}, fake {d.fake}" for d in group]
-        verdict = f"{len(self.differences)} differences" if self.differences else "no differences"
+        count = len(self.differences)
+        verdict = f"{count} difference{'s' if count != 1 else ''}" if count else "no differences"
         return "\n".join([*lines, verdict])
 
     def to_json(self) -> dict[str, Any]:
@@ -150,11 +151,17 @@ def _by_request(differences: list[Difference]) -> Iterator[tuple[int, list[Diffe
     yield from groups.items()
 
 
+# Sent where a diff tries credentials no account has; not a secret, so curl lines show it.
+MADE_UP_TOKEN = "qolaba-mock-made-up-token"
+
+
 def curl(method: str, url: str, auth: str | None, body: Any) -> str:
-    """A pasteable curl line; a bearer token is `$TOKEN`, for the shell to fill."""
+    """A pasteable curl line; a bearer token is `$TOKEN`, for the shell to fill (`made-up`: MADE_UP_TOKEN)."""
     parts = ["curl", "-X", method]
     if auth == "bearer":
         parts += ["-H", '"Authorization: Bearer $TOKEN"']
+    elif auth == "made-up":
+        parts += ["-H", shlex.quote(f"Authorization: Bearer {MADE_UP_TOKEN}")]
     elif auth == "other":
         parts += ["-H", shlex.quote("Authorization: Basic …")]
     if body is not None:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from contracts.cassette import Cassette, Exchange
-from contracts.comparison import Answer, Difference, DiffReport, curl, differences
+from contracts.comparison import MADE_UP_TOKEN, Answer, Difference, DiffReport, curl, differences
 from contracts.dialects import read_answer
 from contracts.schema import STATUS, SUBMIT, operation_path
 from contracts.target import Target
@@ -241,7 +241,7 @@ def _credentials(kind: str | None, token: str) -> dict[str, str]:
     if kind == "token":
         return {"Authorization": f"Bearer {token}"}
     if kind == "made-up":
-        return {"Authorization": "Bearer qolaba-mock-made-up-token"}
+        return {"Authorization": f"Bearer {MADE_UP_TOKEN}"}
     return {}
 
 

@@ -223,6 +223,18 @@ def test_diff_against_the_live_faithful_fake_finds_nothing(token_env: str, capsy
     assert code == 0, capsys.readouterr().out
 
 
+def test_a_fake_that_takes_any_token_differs_once_and_the_curl_line_shows_the_made_up_token(
+    token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with LiveServer(Config(fidelity="production")) as target:  # `make serve` accepts every token
+        code = main(["diff", "--base-url", target.url, "--token-env", token_env, "--fidelity", "production"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.rstrip().endswith("1 difference")
+    assert "'Authorization: Bearer qolaba-mock-made-up-token'" in out and "('Invalid API Key',)" in out
+    assert SECRET not in out
+
+
 def test_record_refuses_to_overwrite_a_cassette_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     existing = tmp_path / "kept.jsonl"
     existing.write_text("precious\n")
