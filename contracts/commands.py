@@ -6,15 +6,14 @@ Exit codes: 0 the API conforms, 1 violations (drift) found, 2 usage or connectio
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from contracts.arguments import non_negative_int, non_negative_seconds, positive_int, positive_seconds
 from contracts.schema import STATUS, operation_path
 from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, resolve_target
 
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 # Non-loopback defaults: a production run spends little and goes slowly unless told otherwise.
 REMOTE_MAX_SPEND = 3
 REMOTE_RATE_LIMIT = "2/s"
-Number = TypeVar("Number", int, float)
 AUTH_CHECKS = frozenset({"auth_is_enforced", "ignored_auth"})
 _RATE = re.compile(r"^[1-9][0-9]*/[smhd]$")
 
@@ -46,17 +44,17 @@ def add_commands(commands: Any) -> None:
         help="free: only requests refused before any job; safe: only requests the contract rejects; "
         "full: valid submits too",
     )
-    contract.add_argument("--max-examples", type=_positive_int, default=20, metavar="N", help="fuzzed cases per phase")
+    contract.add_argument("--max-examples", type=positive_int, default=20, metavar="N", help="fuzzed cases per phase")
     contract.add_argument(
         "--max-spend",
-        type=_non_negative_int,
+        type=non_negative_int,
         metavar="N",
         help=f"full mode: at most N valid submits (GPU jobs); default {REMOTE_MAX_SPEND}, no cap on loopback",
     )
     contract.add_argument("--rate-limit", type=_rate, metavar="N/UNIT", help="e.g. 2/s or 100/m")
-    contract.add_argument("--request-timeout", type=_positive_float, default=30.0, metavar="S")
-    contract.add_argument("--task-timeout", type=_positive_float, default=300.0, metavar="S", help="per queued task")
-    contract.add_argument("--poll-interval", type=_positive_float, default=2.0, metavar="S")
+    contract.add_argument("--request-timeout", type=positive_seconds, default=30.0, metavar="S")
+    contract.add_argument("--task-timeout", type=positive_seconds, default=300.0, metavar="S", help="per queued task")
+    contract.add_argument("--poll-interval", type=positive_seconds, default=2.0, metavar="S")
     contract.add_argument("--seed", type=int, default=0, help="same seed, same requests")
     contract.add_argument(
         "--status-reads",
@@ -79,11 +77,13 @@ def add_commands(commands: Any) -> None:
         default="safe",
         help="safe (default): no image is made; free: no request reaches a GPU worker (in-job rules not reached)",
     )
-    probe.add_argument("--task-timeout", type=_positive_float, default=300.0, metavar="S", help="per queued probe")
-    probe.add_argument("--poll-interval", type=_positive_float, default=2.0, metavar="S")
+    probe.add_argument("--task-timeout", type=positive_seconds, default=300.0, metavar="S", help="per queued probe")
+    probe.add_argument("--poll-interval", type=positive_seconds, default=2.0, metavar="S")
     probe.add_argument("--json", action="store_true", help="print the matrix as JSON instead of a table")
-    probe.add_argument("--request-timeout", type=_positive_float, default=30.0, metavar="S")
-    probe.add_argument("--interval", type=_seconds, default=None, metavar="S", help="pause between requests")
+    probe.add_argument("--request-timeout", type=positive_seconds, default=30.0, metavar="S")
+    probe.add_argument(
+        "--interval", type=non_negative_seconds, default=None, metavar="S", help="pause between requests"
+    )
 
 
 def _target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -209,29 +209,6 @@ def check_reachable(target: Target, timeout: float) -> None:
         httpx.post(target.base_url + operation_path(STATUS), json={}, headers=target.auth_headers, timeout=timeout)
     except httpx.HTTPError as exc:
         raise TargetError(f"cannot reach {target.base_url}: {type(exc).__name__}: {exc}") from None
-
-
-def _number(
-    convert: Callable[[str], Number], *, accepts: Callable[[Number], bool], what: str
-) -> Callable[[str], Number]:
-    """An argparse type: `convert` the text, then refuse it unless `accepts` it, naming `what` was wanted."""
-
-    def parse(text: str) -> Number:
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if not accepts(value):
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-        return value
-
-    return parse
-
-
-_positive_int = _number(int, accepts=lambda value: value >= 1, what="a positive integer")
-_non_negative_int = _number(int, accepts=lambda value: value >= 0, what="an integer >= 0")
-_positive_float = _number(float, accepts=lambda value: 0 < value < math.inf, what="a positive number of seconds")
-_seconds = _number(float, accepts=lambda value: 0 <= value < math.inf, what="a number of seconds >= 0")
 
 
 def _rate(text: str) -> str:

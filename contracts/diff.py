@@ -177,6 +177,8 @@ def diff_live(
     *,
     mode: str = "safe",
     max_spend: int = 0,
+    cases: int = 20,
+    seed: int = 0,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 30.0,
     task_timeout: float = 300.0,
@@ -186,9 +188,10 @@ def diff_live(
 ) -> DiffReport:
     """Send the same requests to `target` and to the fake in `profile`, following queued tasks to their end.
 
-    The requests: the probe's matrix (`free` or `safe`, as `mode` says), the same request without credentials
-    and with a made-up token, and status reads of a made-up id, of no id and of an id that is no string;
-    `full` adds up to `max_spend` valid queued submits (each a real job on a real API).
+    The requests: the probe's matrix (`free` or `safe`, as `mode` says), `cases` invalid submits generated from
+    `seed` (poisoned as the matrix is, so none runs a job), the same request without credentials and with a
+    made-up token, and status reads of a made-up id, of no id and of an id that is no string; `full` adds up
+    to `max_spend` valid queued submits (each a real job on a real API).
     """
     report = DiffReport(target.redact(target.base_url), profile)
     with (
@@ -202,7 +205,7 @@ def diff_live(
         def to_fake(path: str, body: Any, headers: dict[str, str]) -> httpx.Response:
             return fake.send("POST", path, headers=headers, content=_raw(body))
 
-        for seq, (path, auth, body) in enumerate(_live_requests(mode, max_spend), start=1):
+        for seq, (path, auth, body) in enumerate(_live_requests(mode, max_spend, cases, seed), start=1):
             if seq > 1 and min_interval > 0:
                 sleep(min_interval)
             headers = {"Content-Type": "application/json", **_credentials(auth, target.token)}
@@ -220,13 +223,14 @@ def diff_live(
     return report
 
 
-def _live_requests(mode: str, max_spend: int) -> list[tuple[str, str | None, Any]]:
+def _live_requests(mode: str, max_spend: int, cases: int, seed: int) -> list[tuple[str, str | None, Any]]:
     """(path, credentials: "token" / "made-up" / None, body) for every request a live diff sends."""
-    from contracts._probe_cases import base_body, probe_cases
+    from contracts._probe_cases import base_body, generated_cases, probe_cases
 
     submit, status = operation_path(SUBMIT), operation_path(STATUS)
     base = base_body()
-    probes = [case.body(base) for case in probe_cases(free=mode == "free")]
+    free = mode == "free"
+    probes = [case.body(base) for case in (*probe_cases(free=free), *generated_cases(cases, seed=seed, free=free))]
     requests: list[tuple[str, str | None, Any]] = [(submit, "token", body) for body in probes]
     refused = probes[0]  # a body the contract rejects: with bad credentials nothing can start either way
     requests += [(submit, None, refused), (submit, "made-up", refused)]

@@ -1,0 +1,34 @@
+"""argparse types that refuse a bad number in one line naming what was wanted (argparse exits 2)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+Number = TypeVar("Number", int, float)
+
+
+def number(
+    convert: Callable[[str], Number], *, accepts: Callable[[Number], bool], what: str
+) -> Callable[[str], Number]:
+    """An argparse type: `convert` the text, then refuse it unless `accepts` it, naming `what` was wanted."""
+
+    def parse(text: str) -> Number:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
+
+
+positive_int = number(int, accepts=lambda value: value >= 1, what="a positive integer")
+non_negative_int = number(int, accepts=lambda value: value >= 0, what="an integer >= 0")
+positive_seconds = number(float, accepts=lambda value: 0 < value < math.inf, what="a positive number of seconds")
+non_negative_seconds = number(float, accepts=lambda value: 0 <= value < math.inf, what="a number of seconds >= 0")
+port = number(int, accepts=lambda value: 0 <= value <= 65535, what="a port (0-65535; 0: a free one)")
