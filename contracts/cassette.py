@@ -31,6 +31,8 @@ from typing import IO, Any, Literal
 
 FORMAT = 1
 # Response headers a client acts on; the rest (dates, server names, lengths) would only make diffs noisy.
+# Distinct tokens one cassette names apart (t1...); any past these are all "t+", so the writer's memory is bounded.
+MAX_TOKEN_NAMES = 1_000
 KEPT_HEADERS = ("content-type", "retry-after", "www-authenticate", "allow")
 Auth = Literal["bearer", "other"] | None
 
@@ -220,6 +222,8 @@ class CassetteWriter:
             return "other", None
         digest = hmac.new(self._key, token.strip().encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
         with self._lock:
+            if digest not in self._tokens and len(self._tokens) >= MAX_TOKEN_NAMES:
+                return "bearer", "t+"  # one more token among too many to tell apart
             name = self._tokens.setdefault(digest, f"t{len(self._tokens) + 1}")
         return "bearer", name
 

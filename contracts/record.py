@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,14 +23,17 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contracts.cassette import KEPT_HEADERS, CassetteWriter, Exchange, Message
 from contracts.schema import STATUS, SUBMIT, max_request_bytes, operation_path
+from mockserver.bodies import BodyTooLarge, ClientGone, read_body
 
 # Request headers the proxy forwards; hop-by-hop ones and Host are the proxy's own.
 FORWARDED = ("authorization", "content-type", "accept", "x-mock-fault", "x-mock-latency", "x-mock-namespace")
+# Queued tasks whose polls the proxy can still link to their submit: a week-long recording holds no more.
+MAX_TASKS = 10_000
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
@@ -40,13 +44,17 @@ class _Recorder:
         self.upstream, self.writer, self.say, self.client = upstream.rstrip("/"), writer, say, client
         self.started: float | None = None
         self.seq = 0
-        self.tasks: dict[str, tuple[int, float]] = {}  # task id -> (seq of its submit, when it was submitted)
+        # task id -> (seq of its submit, when it was submitted); the oldest forgotten past MAX_TASKS
+        self.tasks: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self.lock = threading.Lock()
 
     async def handle(self, request: Request) -> Response:
-        raw = await request.body()
-        if len(raw) > max_request_bytes():
-            return Response(b'{"error": "Payload Too Large"}', status_code=413, media_type="application/json")
+        try:
+            raw = await read_body(request, max_request_bytes())
+        except BodyTooLarge as exc:
+            return JSONResponse({"error": "Payload Too Large", "error_data": str(exc)}, status_code=413)
+        except ClientGone:
+            return Response(status_code=400)  # nobody is left to read it
         headers = {name: value for name, value in request.headers.items() if name in FORWARDED}
         target = self.upstream + request.url.path + (f"?{request.url.query}" if request.url.query else "")
         sent = time.monotonic()
@@ -55,8 +63,9 @@ class _Recorder:
             async with self.client() as client:
                 answer = await client.request(request.method, target, content=raw, headers=headers)
         except httpx.HTTPError as exc:
-            self.say(f"upstream error: {request.method} {request.url.path}: {type(exc).__name__}: {exc}")
-            return Response(b'{"error": "Bad Gateway"}', status_code=502, media_type="application/json")
+            said = f"{type(exc).__name__}: {exc}"
+            self.say(f"upstream error: {request.method} {request.url.path}: {said}")
+            return JSONResponse({"error": "Bad Gateway", "error_data": said}, status_code=502)
         seconds = time.monotonic() - sent
         exchange = self._exchange(request, raw, answer, sent, seconds)
         self.writer.write(exchange)
@@ -89,6 +98,8 @@ class _Recorder:
             task_id = body.get("task_id")
             if isinstance(task_id, str):
                 self.tasks[task_id] = (seq, at)
+                if len(self.tasks) > MAX_TASKS:
+                    self.tasks.popitem(last=False)
 
     def _task_link(self, path: str, request: Message, at: float) -> dict[str, Any] | None:
         body = request.json if request.is_json else None

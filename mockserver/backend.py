@@ -47,7 +47,9 @@ class Backend:
         self.outputs = OutputStore(config.max_outputs)
         # Recorded answers, consulted before the model (replay.py).
         self.replay = (
-            Replay(read_cassette(config.replay), config.replay, config.replay_strict) if config.replay else None
+            Replay(read_cassette(config.replay), config.replay, config.replay_strict, max_tasks=config.max_tasks)
+            if config.replay
+            else None
         )
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,9 +57,10 @@ class Replay:
     cassette: Cassette
     source: str
     strict: bool = False
+    max_tasks: int = 10_000  # replayed tasks kept; past it the oldest is forgotten and reads PENDING, as in the store
     _queues: dict[tuple[str, ...], list[Exchange]] = field(default_factory=dict, init=False)
     _used: dict[tuple[str, ...], int] = field(default_factory=dict, init=False)
-    _tasks: dict[str, _Task] = field(default_factory=dict, init=False)
+    _tasks: OrderedDict[str, _Task] = field(default_factory=OrderedDict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +104,8 @@ class Replay:
                 old = str(reply_body["task_id"])  # type: ignore[index]
                 polls = sorted(self.cassette.polls_of(recorded), key=lambda p: p.task["offset"])  # type: ignore[index]
                 self._tasks[fresh] = _Task(recorded, old, now, polls)
+                if len(self._tasks) > self.max_tasks:
+                    self._tasks.popitem(last=False)
                 return self._reply(recorded, _swapped(reply_body, old, fresh), base_url, outputs, style, recorded)
             return self._reply(recorded, reply_body, base_url, outputs, style, recorded)
 

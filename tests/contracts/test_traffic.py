@@ -142,6 +142,20 @@ def test_a_strict_replay_refuses_what_it_did_not_record(recorded: tuple[Path, li
     assert answer.status_code == 404 and answer.json()["error"] == "No Recorded Exchange"
 
 
+def test_a_replay_keeps_only_the_newest_tasks_past_its_bound(
+    recorded: tuple[Path, list[httpx.Response], list[str]],
+) -> None:
+    path, _, _ = recorded
+    config = Config(replay=str(path), replay_strict=True, clock="virtual", max_tasks=2)
+    headers = {"Authorization": f"Bearer {SECRET}"}
+    with LiveServer(config, clock=VirtualClock()) as replay, httpx.Client(base_url=replay.url, headers=headers) as c:
+        ids = [c.post("/getImagetoImage", json=valid_body(celery=True)).json()["task_id"] for _ in range(3)]
+        polled = [c.post("/getImage", json={"id": task_id}) for task_id in ids]
+    assert len(set(ids)) == 3
+    assert polled[0].status_code == 404  # forgotten: an id no recording knows
+    assert [p.json()["status"] for p in polled[1:]] == ["PENDING", "PENDING"]
+
+
 def test_the_pytest_marker_replays_a_cassette_in_process(
     recorded: tuple[Path, list[httpx.Response], list[str]], pytester: pytest.Pytester
 ) -> None:
@@ -250,6 +264,9 @@ def test_record_refuses_to_overwrite_a_cassette_in_one_line(tmp_path: Path, caps
         (["diff"], "one of the arguments --base-url --cassette is required"),
         (["diff", "--cassette", "missing.jsonl"], "missing.jsonl: cannot be read"),
         (["record", "--upstream", "ftp://x", "--out", "x.jsonl"], "must be an absolute http:// or https:// URL"),
+        (["record", "--upstream", "http://x", "--port", "99999", "--out", "x.jsonl"], "is not a port"),
+        (["diff", "--base-url", "http://127.0.0.1:9", "--cases", "-1"], "'-1' is not an integer >= 0"),
+        (["diff", "--base-url", "http://127.0.0.1:9", "--poll-interval", "0"], "is not a positive number"),
     ],
 )
 def test_bad_traffic_commands_are_one_line_and_exit_2(
