@@ -191,7 +191,8 @@ def diff_live(
     The requests: the probe's matrix (`free` or `safe`, as `mode` says), `cases` invalid submits generated from
     `seed` (poisoned as the matrix is, so none runs a job), the same request without credentials and with a
     made-up token, and status reads of a made-up id, of no id and of an id that is no string; `full` adds up
-    to `max_spend` valid queued submits (each a real job on a real API).
+    to `max_spend` valid queued submits (each a real job on a real API). A task that ends in SUCCESS has its
+    first result and low-res image fetched from each side and compared too (media type and size).
     """
     report = DiffReport(target.redact(target.base_url), profile)
     with (
@@ -212,6 +213,8 @@ def diff_live(
             theirs = _followed(to_target, path, body, headers, task_timeout, poll_interval, sleep)
             # The fake runs on a virtual clock: a poll that must wait moves it instead of waiting.
             ours = _followed(to_fake, path, body, headers, task_timeout, poll_interval, fake.clock.advance)
+            theirs += _output_images(live.get, theirs[-1])
+            ours += _output_images(fake.client.get, ours[-1])
             line = target.redact(curl("POST", target.base_url + path, "bearer" if auth == "token" else auth, body))
             for answered_theirs, answered_ours in zip(theirs, ours, strict=False):
                 report.compared += 1
@@ -219,7 +222,7 @@ def diff_live(
                     Difference(seq, line, *found) for found in differences(answered_theirs, answered_ours)
                 ]
             if len(theirs) != len(ours):
-                report.differences.append(Difference(seq, line, "answers", f"{len(theirs)} (queued)", str(len(ours))))
+                report.differences.append(Difference(seq, line, "answers", str(len(theirs)), str(len(ours))))
     return report
 
 
@@ -239,6 +242,22 @@ def _live_requests(mode: str, max_spend: int, cases: int, seed: int) -> list[tup
     if mode == "full":
         requests += [(submit, "token", {**base, "celery": True})] * max_spend
     return requests
+
+
+def _output_images(get: Callable[[str], httpx.Response], answer: Answer) -> list[Answer]:
+    """A SUCCESS's first result and first low-res image, fetched as a client fetches them: without the token."""
+    body = answer.body
+    output = body.get("output") if isinstance(body, dict) and body.get("status") == "SUCCESS" else None
+    fetched: list[Answer] = []
+    for key in ("result", "low_res_urls"):
+        urls = output.get(key) if isinstance(output, dict) else None
+        url = urls[0] if isinstance(urls, list) and urls else None
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            try:
+                fetched.append(Answer.of_response(get(url)))
+            except httpx.HTTPError as exc:  # an unreachable image is an answer too, and differs from a served one
+                fetched.append(Answer(0, f"unreachable ({type(exc).__name__})"))
+    return fetched
 
 
 def _credentials(kind: str | None, token: str) -> dict[str, str]:

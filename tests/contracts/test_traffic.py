@@ -275,3 +275,16 @@ def test_bad_traffic_commands_are_one_line_and_exit_2(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def test_a_full_live_diff_fetches_the_images_and_names_their_media_type_and_size(
+    token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Production's low-res image is full-size, labelled image/jpeg; the contract's is a 256 px WebP.
+    with LiveServer(Config(fidelity="production", tokens=frozenset({SECRET}))) as target:
+        argv = ["diff", "--base-url", target.url, "--token-env", token_env, "--fidelity", "contract", "--mode", "full"]
+        assert main([*argv, "--cases", "0", "--poll-interval", "0.05", "--json"]) == 1
+    found = json.loads(capsys.readouterr().out)["differences"]
+    images = {(d["part"], d["target"], d["fake"]) for d in found if d["part"] in ("image size", "media type")}
+    assert ("media type", "image/jpeg", "image/webp") in images
+    assert any(part == "image size" for part, _, _ in images)
