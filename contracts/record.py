@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contracts.cassette import KEPT_HEADERS, CassetteWriter, Exchange, Message
-from contracts.schema import STATUS, SUBMIT, max_request_bytes, operation_path
+from contracts.schema import STATUS, SUBMIT, max_request_bytes, operation_of
 from mockserver.bodies import BodyTooLarge, ClientGone, read_body
 
 # Request headers the proxy forwards; hop-by-hop ones and Host are the proxy's own.
@@ -94,7 +94,7 @@ class _Recorder:
 
     def _remember_task(self, path: str, response: Message, seq: int, at: float) -> None:
         body = response.json if response.is_json else None
-        if path.endswith(_SUBMITS) and isinstance(body, dict) and body.get("status") == "PENDING":
+        if operation_of(path) == SUBMIT and isinstance(body, dict) and body.get("status") == "PENDING":
             task_id = body.get("task_id")
             if isinstance(task_id, str):
                 self.tasks[task_id] = (seq, at)
@@ -103,20 +103,17 @@ class _Recorder:
 
     def _task_link(self, path: str, request: Message, at: float) -> dict[str, Any] | None:
         body = request.json if request.is_json else None
-        if not path.endswith(operation_path(STATUS)) or not isinstance(body, dict):
+        if operation_of(path) != STATUS or not isinstance(body, dict):
             return None
         queued = self.tasks.get(str(body.get("id")))
         return None if queued is None else {"submit": queued[0], "offset": round(at - queued[1], 6)}
-
-
-_SUBMITS = (operation_path(SUBMIT), "/getImageToImage")
 
 
 def _violations(method: str, path: str, raw: bytes, answer: httpx.Response) -> list[str]:
     """What the contract's answer checks say of this exchange (none for paths outside the contract)."""
     from contracts.validation import answer_violations
 
-    operation_id = SUBMIT if path.endswith(_SUBMITS) else STATUS if path.endswith(operation_path(STATUS)) else None
+    operation_id = operation_of(path)
     if operation_id is None or method != "POST":
         return []
     try:

@@ -12,6 +12,7 @@ import importlib.resources
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -86,6 +87,27 @@ def operation(operation_id: str) -> dict[str, Any]:
 def operation_path(operation_id: str) -> str:
     """The path an operation is served at, e.g. `/getImagetoImage`."""
     return _find(operation_id)[0]
+
+
+@functools.cache
+def served_paths(operation_id: str) -> tuple[str, ...]:
+    """Every path the API answers an operation at: the contract's own first, then its `x-also-served-at`."""
+    path, found = _find(operation_id)
+    return (path, *found.get("x-also-served-at", ()))
+
+
+def operation_of(path: str) -> str | None:
+    """The operation a request path (under any prefix, in any served spelling) belongs to, or None."""
+    for operation_id in (SUBMIT, STATUS):
+        if path.endswith(served_paths(operation_id)):
+            return operation_id
+    return None
+
+
+@functools.cache
+def base_path() -> str:
+    """The path prefix production serves the API under (of the `servers` URL), e.g. `/api/v1/studio`."""
+    return urlsplit(production_base_url()).path.rstrip("/")
 
 
 def component(name: str) -> dict[str, Any]:

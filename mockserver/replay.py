@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.cassette import Cassette, Exchange
+from contracts.schema import STATUS, SUBMIT, base_path, operation_of, operation_path
 from mockserver import envelope
 from mockserver.envelope import Reply
 from mockserver.images import OutputImage, OutputStyle, digest, floor_to_multiple_of_8
 from mockserver.outputs import OutputStore, new_uuid
 
-_PREFIX = "/api/v1/studio"
 _TERMINAL = ("SUCCESS", "FAILED")
 # Recorded response headers a replayed answer carries (the content type is the transport's).
 _REPLAYED_HEADERS = ("retry-after", "www-authenticate", "allow")
@@ -86,9 +86,8 @@ class Replay:
         """The recorded answer to this request, or None when no recording matches (then: the model or a 404)."""
         body = _decoded(raw)
         with self._lock:
-            task = (
-                self._tasks.get(str(body.get("id"))) if isinstance(body, dict) and path.endswith("/getImage") else None
-            )
+            polled = isinstance(body, dict) and operation_of(path) == STATUS
+            task = self._tasks.get(str(body["id"])) if polled and "id" in body else None
             if task is not None:
                 return self._poll(task, str(body["id"]), now, base_url, outputs, style)
             key = _key(method, path, _auth(authorization), body)
@@ -176,7 +175,8 @@ def _side(value: Any) -> int:
 
 
 def _key(method: str, path: str, auth: str | None, body: Any) -> tuple[str, ...]:
-    path = path.removeprefix(_PREFIX).replace("/getImageToImage", "/getImagetoImage")
+    operation_id = operation_of(path)
+    path = operation_path(operation_id) if operation_id else path.removeprefix(base_path())
     return (method.upper(), path, str(auth), json.dumps(body, sort_keys=True))
 
 
@@ -205,7 +205,7 @@ def _queued(exchange: Exchange) -> bool:
 
 def _generated(exchange: Exchange) -> bool:
     body = exchange.response.json if exchange.response.is_json else None
-    sync_submit = exchange.task is None and exchange.path.endswith(("/getImagetoImage", "/getImageToImage"))
+    sync_submit = exchange.task is None and operation_of(exchange.path) == SUBMIT
     return sync_submit and isinstance(body, dict) and body.get("status") in _TERMINAL
 
 

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from contracts import STATUS, SUBMIT, contract_json, max_request_bytes
+from contracts.schema import base_path, served_paths
 from mockserver import auth, envelope, namespaces, recording
 from mockserver.backend import Backend, Steering
 from mockserver.bodies import BodyTooLarge, ClientGone, read_body
@@ -22,10 +23,8 @@ from mockserver.holding import Drain, hold, shutting_down
 from mockserver.images import render
 from mockserver.latency import LatencyError, parse_latency
 
-PREFIXES = ("", "/api/v1/studio")
-# The docs spell the submit path both ways.
-SUBMIT_PATHS = ("/getImagetoImage", "/getImageToImage")
-STATUS_PATHS = ("/getImage",)
+# Served at the root and under production's prefix, in every spelling the contract names.
+PREFIXES = ("", base_path())
 FAULT_HEADER, LATENCY_HEADER = "x-mock-fault", "x-mock-latency"
 
 
@@ -177,8 +176,8 @@ async def openapi(request: Request) -> Response:
 def api_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     for prefix in PREFIXES:
-        routes += [Route(prefix + path, submit, methods=["POST"]) for path in SUBMIT_PATHS]
-        routes += [Route(prefix + path, status, methods=["POST"]) for path in STATUS_PATHS]
+        routes += [Route(prefix + path, submit, methods=["POST"]) for path in served_paths(SUBMIT)]
+        routes += [Route(prefix + path, status, methods=["POST"]) for path in served_paths(STATUS)]
     routes += [
         Route("/outputs/{name:path}", output, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),

@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from contracts import STATUS, SUBMIT
+from contracts.schema import operation_path, served_paths
 from mockserver.backend import FAULT_RETRY_AFTER
 from mockserver.journal import Entry, Journal
 
-SUBMIT_PATHS = ("/getImagetoImage", "/getImageToImage")
-STATUS_PATH = "/getImage"
+STATUS_PATH = operation_path(STATUS)
 # Timestamps are floats of simulated seconds; a client that waits exactly as asked must pass.
 _SLACK = 1e-6
 
@@ -123,7 +124,7 @@ class Verdicts:
             self._fail("assert_fetched_outputs()", "a GET for every result URL", observed, offending)
 
     def _submits(self) -> list[Entry]:
-        return [e for e in self.journal if e.path.endswith(SUBMIT_PATHS)]
+        return [e for e in self.journal if e.path.endswith(served_paths(SUBMIT))]
 
     def _fail(self, verdict: str, expected: str, observed: str, lines: Iterable[Entry]) -> None:
         # Times are simulated seconds since the journal's first entry.
