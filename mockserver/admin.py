@@ -18,7 +18,7 @@ from mockserver import auth, envelope, namespaces
 from mockserver.backend import Backend
 from mockserver.bodies import BodyTooLarge, ClientGone, read_body
 from mockserver.clock import VirtualClock
-from mockserver.config import CONFIG_KEYS, ConfigError
+from mockserver.config import CONFIG_KEYS, Config, ConfigError
 from mockserver.decoding import InvalidJson, parse_object
 from mockserver.faults import FaultError, parse_fault
 from mockserver.latency import LatencyError, parse_latency
@@ -35,11 +35,19 @@ JOURNAL_PAGE_BYTES = 2 << 20
 class AdminError(Exception):
     def __init__(self, field: str, message: str, status_code: int = 422) -> None:
         super().__init__(message)
-        self.field, self.message, self.status_code = field, message, status_code
+        self.problems, self.status_code = [(field, message)], status_code
+
+    @classmethod
+    def of(cls, problems: list[tuple[str, str]]) -> AdminError:
+        """One 422 naming every bad field, as the API's own validation does."""
+        error = cls(*problems[0])
+        error.problems = problems
+        return error
 
 
 def _error(exc: AdminError) -> JSONResponse:
-    body = envelope.failed(error="Invalid Admin Request", error_data=[{"field": exc.field, "message": exc.message}])
+    error_data = [{"field": field, "message": message} for field, message in exc.problems]
+    body = envelope.failed(error="Invalid Admin Request", error_data=error_data)
     return JSONResponse(body, status_code=exc.status_code)
 
 
@@ -89,27 +97,38 @@ async def health(request: Request) -> dict[str, Any]:
     }
 
 
+def _config_view(request: Request, config: Config) -> dict[str, Any]:
+    view = config.public_view()
+    # Set by the server once it listens: `serve --port 0` shows the port it chose, not 0.
+    bound_port = getattr(request.app.state, "bound_port", None)
+    if bound_port is not None:
+        view["port"] = bound_port
+    return view
+
+
 async def get_config(request: Request) -> dict[str, Any]:
-    return _backend(request).config.public_view()
+    return _config_view(request, _backend(request).config)
 
 
 async def patch_config(request: Request) -> dict[str, Any]:
     changes = await _json_object(request)
-    unknown = sorted(set(changes) - CONFIG_KEYS)
-    if unknown:
-        raise AdminError(unknown[0], f"unknown key {unknown[0]!r}; changeable: {', '.join(sorted(PATCHABLE))}")
-    fixed = sorted(set(changes) - PATCHABLE)
-    if fixed:
-        changeable = ", ".join(sorted(PATCHABLE))
-        raise AdminError(fixed[0], f"{fixed[0]!r} cannot be changed at run time; changeable: {changeable}")
+    changeable = ", ".join(sorted(PATCHABLE))
+    problems = []
+    for key in changes:
+        if key not in CONFIG_KEYS:
+            problems.append((key, f"unknown key {key!r}; changeable: {changeable}"))
+        elif key not in PATCHABLE:
+            problems.append((key, f"{key!r} cannot be changed at run time; changeable: {changeable}"))
     backend = _backend(request)
     try:
-        config = dataclasses.replace(backend.config, **changes)
+        config = dataclasses.replace(backend.config, **{k: v for k, v in changes.items() if k in PATCHABLE})
     except ConfigError as exc:
-        raise AdminError(next(iter(changes)), str(exc)) from None
+        problems += [(problem.key, problem.message) for problem in exc.problems]
+    if problems:
+        raise AdminError.of(problems)
     _refuse_lockout(request, config.tokens)
     backend.reconfigure(config)
-    return config.public_view()
+    return _config_view(request, config)
 
 
 def _refuse_lockout(request: Request, tokens: frozenset[str]) -> None:

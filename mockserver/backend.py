@@ -119,7 +119,10 @@ class Backend:
             # The worker died: Celery records FAILURE, and the poll re-raises it as a 500 with empty input.
             crash = envelope.failed(error=_CRASH[0], error_data=_CRASH[1])
             space.tasks.add(Task.of(task_id, ready_at, crash, code=500))
-        elif fault_name != "task_lost":  # production loses the id: it reads PENDING forever
+        elif fault_name == "task_lost":
+            # Production loses the id, and it reads PENDING forever; the admin API still lists it, as lost.
+            space.tasks.add(Task.lost(task_id, ready_at))
+        else:
             space.tasks.add(Task.of(task_id, ready_at, result))
         return Reply(200, envelope.queued(body=job.request, echo=job.echo, task_id=task_id), fault=fault_name)
 

@@ -39,14 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the fake on a local port",
         description="Settings come from flags, then QOLABA_MOCK_* environment variables, then --config FILE.",
     )
+    # Flags stay text here: load_config converts them as it does environment variables, so every bad
+    # setting, from any source, is reported in one line.
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1, loopback only)")
-    serve.add_argument("--port", type=int, help="port to bind; 0 picks a free one (default: 8000)")
-    serve.add_argument("--seed", type=int, help="seed for ids, images, latency noise and faults (default: 0)")
+    serve.add_argument("--port", help="port to bind; 0 picks a free one (default: 8000)")
+    serve.add_argument("--seed", help="seed for ids, images, latency noise and faults (default: 0)")
     serve.add_argument("--token", action="append", metavar="T", help="accept only this bearer token (repeatable)")
     serve.add_argument(
         "--latency", help="fixed:250ms | uniform:100ms..2s | lognormal:median=800ms,sigma=0.4,max=5s | workload | none"
     )
-    serve.add_argument("--time-scale", type=float, help="simulated seconds pass this much faster (0.01: 40 s in 0.4 s)")
+    serve.add_argument("--time-scale", help="simulated seconds pass this much faster (0.01: 40 s in 0.4 s)")
     serve.add_argument("--clock", choices=["system", "virtual"], help="virtual: time moves only via the admin API")
     serve.add_argument(
         "--fault",
@@ -59,10 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PROFILE",
         help="contract (default: as the docs say) | production (as the backend answers, 2025-09) | production-2024",
     )
-    serve.add_argument("--rate-limit", metavar="N/UNIT", help="per-token limit, e.g. 60/min")
-    serve.add_argument("--result-ttl", type=float, metavar="SECONDS", help="how long finished results are kept")
+    serve.add_argument("--rate-limit", metavar="N/UNIT", help="per-token limit, e.g. 60/min or 100/m")
+    serve.add_argument("--result-ttl", metavar="SECONDS", help="how long finished results are kept")
     serve.add_argument(
-        "--max-latency", type=float, metavar="SECONDS", help="longest any request is held (default: 3600 simulated s)"
+        "--max-latency", metavar="SECONDS", help="longest any request is held (default: 3600 simulated s)"
     )
     serve.add_argument(
         "--allowed-host",

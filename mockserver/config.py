@@ -5,14 +5,34 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 ClockMode = Literal["system", "virtual"]
 
 
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One bad setting: the key it belongs to, and a message that names it (`seed=-1 must be …`)."""
+
+    key: str
+    message: str
+
+
 class ConfigError(ValueError):
-    """A configuration value is out of range; the message names the key, the value and what was expected."""
+    """One or more settings are wrong; each problem names the key, the value and what was expected.
+
+    Usage:
+        try:
+            Config(seed=-1, port=70000)
+        except ConfigError as exc:
+            [problem.key for problem in exc.problems]   # ["port", "seed"]
+    """
+
+    def __init__(self, problems: str | Sequence[ConfigProblem]) -> None:
+        self.problems = (ConfigProblem("", problems),) if isinstance(problems, str) else tuple(problems)
+        super().__init__("; ".join(problem.message for problem in self.problems))
 
 
 @dataclass(frozen=True)
@@ -66,102 +86,96 @@ class Config:
     max_outputs: int = 65_536
 
     def __post_init__(self) -> None:
+        # Every bad field is reported at once, so a user fixes a config file in one round.
+        check = _Checks()
         for key in ("tokens", "faults", "allowed_hosts"):
             value = getattr(self, key)
             # A bare string would become a set of one-letter tokens.
-            if not isinstance(value, list | tuple | set | frozenset) or not all(isinstance(v, str) for v in value):
+            if isinstance(value, list | tuple | set | frozenset) and all(isinstance(v, str) for v in value):
+                # Accept any iterable but store immutable values, so the object stays hashable.
+                object.__setattr__(self, key, frozenset(value) if key == "tokens" else tuple(value))
+            else:
                 shown = type(value).__name__ if key == "tokens" else repr(value)  # never echo a secret
-                raise ConfigError(f"{key}={shown} must be a list of strings")
-        # Accept any iterable but store immutable values, so the object stays hashable.
-        object.__setattr__(self, "tokens", frozenset(self.tokens))
-        object.__setattr__(self, "faults", tuple(self.faults))
-        object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
-        _require(_is_int(self.port) and 0 <= self.port <= 65535, "port", self.port, "an integer 0..65535")
-        _require(_is_int(self.seed) and self.seed >= 0, "seed", self.seed, "a non-negative integer")
-        _require(_is_host(self.host), "host", self.host, "an IP address or host name")
-        bad_tokens = sum(1 for t in self.tokens if not t.strip() or t != t.strip())
-        if bad_tokens:
-            # Tokens are secrets: say how many are wrong, never what they are.
-            raise ConfigError(
-                f"tokens must be a list of non-empty strings without surrounding spaces; {bad_tokens} of "
-                f"{len(self.tokens)} is not"
-            )
-        _require(all(h.strip() for h in self.allowed_hosts), "allowed_hosts", self.allowed_hosts, "host names")
-        from mockserver.fidelity import ALIASES, PROFILES
-
-        _require(
-            isinstance(self.fidelity, str) and ALIASES.get(self.fidelity, self.fidelity) in PROFILES,
-            "fidelity",
-            self.fidelity,
-            " or ".join(repr(name) for name in PROFILES),
-        )
-        object.__setattr__(self, "fidelity", ALIASES.get(self.fidelity, self.fidelity))
+                check.fail(key, f"{key}={shown} must be a list of strings")
+        check.require(_is_int(self.port) and 0 <= self.port <= 65535, "port", self.port, "an integer 0..65535")
+        check.require(_is_int(self.seed) and self.seed >= 0, "seed", self.seed, "a non-negative integer")
+        check.require(_is_host(self.host), "host", self.host, "an IP address or host name")
+        if check.ok("tokens"):
+            bad_tokens = sum(1 for t in self.tokens if not t.strip() or t != t.strip())
+            if bad_tokens:
+                # Tokens are secrets: say how many are wrong, never what they are.
+                check.fail(
+                    "tokens",
+                    f"tokens must be a list of non-empty strings without surrounding spaces; {bad_tokens} of "
+                    f"{len(self.tokens)} is not",
+                )
+        if check.ok("allowed_hosts"):
+            hosts = self.allowed_hosts
+            check.require(all(h.strip() for h in hosts), "allowed_hosts", hosts, "host names")
+        self._check_fidelity(check)
         if self.result_ttl is not None:
-            _require(_is_positive(self.result_ttl), "result_ttl", self.result_ttl, "a positive number")
+            check.require(_is_positive(self.result_ttl), "result_ttl", self.result_ttl, "a positive number")
         for key in ("time_scale", "gateway_timeout", "max_latency"):
-            value = getattr(self, key)
-            _require(_is_positive(value), key, value, "a positive number")
+            check.require(_is_positive(getattr(self, key)), key, getattr(self, key), "a positive number")
         for key in ("max_namespaces", "max_tasks", "task_bytes", "journal_entries", "journal_bytes", "max_outputs"):
             value = getattr(self, key)
-            _require(_is_int(value) and value >= 1, key, value, "a positive integer")
-        _require(
-            _is_int(self.journal_body_bytes) and self.journal_body_bytes >= 0,
-            "journal_body_bytes",
-            self.journal_body_bytes,
-            "a non-negative integer",
+            check.require(_is_int(value) and value >= 1, key, value, "a positive integer")
+        body_bytes = self.journal_body_bytes
+        check.require(
+            _is_int(body_bytes) and body_bytes >= 0, "journal_body_bytes", body_bytes, "a non-negative integer"
         )
-        _require(
-            self.gateway_timeout <= self.max_latency,
-            "gateway_timeout",
-            self.gateway_timeout,
-            f"at most max_latency ({self.max_latency:g} s)",
-        )
-        _require(self.clock in ("system", "virtual"), "clock", self.clock, "'system' or 'virtual'")
-        _require(isinstance(self.latency, str), "latency", self.latency, "a latency spec, e.g. 'fixed:250ms'")
-        _require(
-            self.rate_limit is None or isinstance(self.rate_limit, str),
-            "rate_limit",
-            self.rate_limit,
-            "a rate such as '60/min'",
-        )
-        _require(
-            self.public_url is None
-            or (isinstance(self.public_url, str) and self.public_url.startswith(("http://", "https://"))),
+        if check.ok("gateway_timeout", "max_latency"):
+            expected = f"at most max_latency ({self.max_latency:g} s)"
+            check.require(self.gateway_timeout <= self.max_latency, "gateway_timeout", self.gateway_timeout, expected)
+        check.require(self.clock in ("system", "virtual"), "clock", self.clock, "'system' or 'virtual'")
+        public_url = self.public_url
+        check.require(
+            public_url is None or (isinstance(public_url, str) and public_url.startswith(("http://", "https://"))),
             "public_url",
-            self.public_url,
+            public_url,
             "an absolute http(s) URL",
         )
-        _require(self.replay is None or isinstance(self.replay, str), "replay", self.replay, "a cassette's path")
-        _require(isinstance(self.replay_strict, bool), "replay_strict", self.replay_strict, "true or false")
-        self._check_specs()
+        check.require(self.replay is None or isinstance(self.replay, str), "replay", self.replay, "a cassette's path")
+        check.require(isinstance(self.replay_strict, bool), "replay_strict", self.replay_strict, "true or false")
+        self._check_specs(check)
+        if check.problems:
+            raise ConfigError(check.problems)
 
-    def _check_specs(self) -> None:
+    def _check_fidelity(self, check: _Checks) -> None:
+        from mockserver.fidelity import ALIASES, PROFILES
+
+        name = ALIASES.get(self.fidelity, self.fidelity) if isinstance(self.fidelity, str) else None
+        if check.require(name in PROFILES, "fidelity", self.fidelity, " or ".join(repr(n) for n in PROFILES)):
+            object.__setattr__(self, "fidelity", name)
+
+    def _check_specs(self, check: _Checks) -> None:
         # Imported here: latency and faults import nothing from config, and config stays importable alone.
         from mockserver.faults import FaultError, parse_fault
         from mockserver.latency import LatencyError, parse_latency
         from mockserver.ratelimit import RateLimitError, parse_rate_limit
 
-        try:
-            parse_latency(self.latency, limit=self.max_latency)
-        except LatencyError as exc:
-            raise ConfigError(f"latency: {exc}") from None
-        for spec in self.faults:
+        if check.require(isinstance(self.latency, str), "latency", self.latency, "a latency spec, e.g. 'fixed:250ms'"):
+            try:
+                parse_latency(self.latency, limit=self.max_latency if check.ok("max_latency") else None)
+            except LatencyError as exc:
+                check.fail("latency", str(exc))
+        for spec in self.faults if check.ok("faults") else ():
             try:
                 parse_fault(spec)
             except FaultError as exc:
-                raise ConfigError(f"faults: {exc}") from None
+                check.fail("faults", f"faults: {exc}")
         if self.rate_limit is not None:
             try:
                 parse_rate_limit(self.rate_limit)
             except RateLimitError as exc:
-                raise ConfigError(f"rate_limit: {exc}") from None
-        if self.replay is not None:
+                check.fail("rate_limit", f"rate_limit={exc}")
+        if isinstance(self.replay, str):
             from contracts.cassette import CassetteError, read_cassette
 
             try:
                 read_cassette(self.replay)
             except CassetteError as exc:
-                raise ConfigError(f"replay: {exc}") from None
+                check.fail("replay", f"replay: {exc}")
 
     @property
     def ttl(self) -> float:
@@ -183,9 +197,22 @@ class Config:
 CONFIG_KEYS = frozenset(f.name for f in fields(Config))
 
 
-def _require(ok: bool, key: str, value: object, expected: str) -> None:
-    if not ok:
-        raise ConfigError(f"{key}={value!r} must be {expected}")
+class _Checks:
+    """Collects the problems of one Config, in field order."""
+
+    def __init__(self) -> None:
+        self.problems: list[ConfigProblem] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(ConfigProblem(key, message))
+
+    def require(self, ok: bool, key: str, value: object, expected: str) -> bool:
+        if not ok:
+            self.fail(key, f"{key}={value!r} must be {expected}")
+        return ok
+
+    def ok(self, *keys: str) -> bool:
+        return not any(problem.key in keys for problem in self.problems)
 
 
 def _is_int(value: object) -> bool:

@@ -7,8 +7,12 @@ import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
-_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
-_SPEC = re.compile(r"\s*(\d+)\s*/\s*([a-z]+)\s*")
+# Every spelling of a unit, by its one-letter name (the one schemathesis and `contract --rate-limit` print).
+_SPELLINGS = {"s": ("s", "sec", "second"), "m": ("m", "min", "minute"), "h": ("h", "hour"), "d": ("d", "day")}
+_WINDOWS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_UNITS = {spelling: letter for letter, spellings in _SPELLINGS.items() for spelling in spellings}
+_SPEC = re.compile(r"\s*([0-9]+)\s*/\s*([a-z]+)\s*")
+RATE_FORMS = "N/s|sec|second, N/m|min|minute, N/h|hour or N/d|day, with N >= 1"
 
 
 class RateLimitError(ValueError):
@@ -17,18 +21,29 @@ class RateLimitError(ValueError):
 
 @dataclass(frozen=True)
 class RateLimit:
+    """At most `requests` per `window` seconds; `spec` is how it was written, `short` its one-letter spelling."""
+
     requests: int
     window: float
     spec: str
+    short: str
 
 
 def parse_rate_limit(spec: str) -> RateLimit:
-    """`60/min`, `5/s`, `1000/hour` -> RateLimit; anything else raises RateLimitError naming the spec."""
+    """The one rate grammar of qolaba-mock (serve, its settings, the marker, `contract --rate-limit`).
+
+    RateLimitError's message starts with the spec's repr, so a caller can put its own name before it.
+
+    Usage:
+        parse_rate_limit("60/min").window   # 60.0
+        parse_rate_limit("100/m").short     # "100/m"
+    """
     match = _SPEC.fullmatch(spec) if isinstance(spec, str) else None
     if match is None or match.group(2) not in _UNITS or int(match.group(1)) < 1:
-        units = ", ".join(sorted(set(_UNITS)))
-        raise RateLimitError(f"rate_limit={spec!r} must look like N/unit with N >= 1 and unit one of {units}")
-    return RateLimit(int(match.group(1)), _UNITS[match.group(2)], f"{int(match.group(1))}/{match.group(2)}")
+        raise RateLimitError(f"{spec!r} is not a rate; expected {RATE_FORMS}")
+    requests, unit = int(match.group(1)), match.group(2)
+    letter = _UNITS[unit]
+    return RateLimit(requests, _WINDOWS[letter], f"{requests}/{unit}", f"{requests}/{letter}")
 
 
 class RateLimiter:

@@ -36,10 +36,16 @@ class DrainingServer(uvicorn.Server):
                 app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=GRACE_SECONDS
             )
         )
-        state: Any = getattr(app, "state", None)
-        self._drain: Drain | None = getattr(state, "drain", None)
+        self._state: Any = getattr(app, "state", None)
+        self._drain: Drain | None = getattr(self._state, "drain", None)
         # The signals that stopped it, in order.
         self.exit_signals: list[int] = []
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        if sockets and self._state is not None:
+            # The admin API shows this port, not the 0 a `--port 0` asked for.
+            self._state.bound_port = sockets[0].getsockname()[1]
+        await super().serve(sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.exit_signals.append(sig)

@@ -11,6 +11,8 @@ from mockserver.clock import Clock
 
 # What one task costs beyond its encoded answer (id, times, bookkeeping), for the byte bound.
 _TASK_OVERHEAD = 200
+# The state of a task the `task_lost` fault lost: the admin API lists it, a poll reads PENDING forever.
+LOST = "task_lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,11 @@ class Task:
     def of(cls, task_id: str, ready_at: float, result: dict[str, Any], *, code: int = 200) -> Task:
         encoded = json.dumps(result, separators=(",", ":")).encode()
         return cls(task_id, ready_at, encoded, result["status"], code)
+
+    @classmethod
+    def lost(cls, task_id: str, ready_at: float) -> Task:
+        """A task the queue lost: it has no answer; it is kept only so the admin API can list it."""
+        return cls(task_id, ready_at, b"", LOST)
 
     @property
     def size(self) -> int:
@@ -78,6 +85,8 @@ class TaskStore:
         if now >= task.ready_at + self.ttl:
             self._discard(task_id)
             return None
+        if task.status == LOST:
+            return None
         result: dict[str, Any] = json.loads(task.result)
         return task.code, result
 
@@ -87,13 +96,10 @@ class TaskStore:
         return None if answer is None else answer[1]
 
     def describe(self) -> list[dict[str, Any]]:
-        """Every live task with its state as a client would read it now."""
+        """Every live task with its state as a client would read it now, except a lost one: `task_lost`
+        (its `ready_at` None: it never finishes, though it is listed only as long as its result would be)."""
         now = self._clock.now()
-        return [
-            {"id": task.id, "ready_at": task.ready_at, "state": "PENDING" if now < task.ready_at else task.status}
-            for task in self._tasks.values()
-            if now < task.ready_at + self.ttl
-        ]
+        return [_described(task, now) for task in self._tasks.values() if now < task.ready_at + self.ttl]
 
     @property
     def bytes(self) -> int:
@@ -122,3 +128,9 @@ class TaskStore:
             if oldest.ready_at > cutoff:
                 return
             self._discard(oldest.id)
+
+
+def _described(task: Task, now: float) -> dict[str, Any]:
+    if task.status == LOST:
+        return {"id": task.id, "ready_at": None, "state": LOST}
+    return {"id": task.id, "ready_at": task.ready_at, "state": "PENDING" if now < task.ready_at else task.status}

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import schemathesis
 import yaml
 
-from mockserver.cli import main
+from contracts import load_schema
+from mockserver.cli import build_parser, main
 from tests.conftest import valid_body
 
 CLI = [sys.executable, "-m", "mockserver.cli"]
@@ -60,6 +62,13 @@ def test_live_server_answers_413_for_a_huge_body_and_keeps_serving(live_url: str
         assert client.post("/getImage", json={"id": "x"}).status_code == 200
 
 
+def test_the_admin_config_shows_the_port_serve_port_0_bound(live_url: str) -> None:
+    with httpx.Client(base_url=live_url, headers={"Authorization": "Bearer sk-live"}, timeout=10) as client:
+        config = client.get("/__admin/config").json()
+
+    assert config["port"] == int(live_url.rsplit(":", 1)[1]) != 0
+
+
 def test_busy_port_is_a_one_line_error(live_url: str) -> None:
     port = live_url.rsplit(":", 1)[1]
     result = subprocess.run([*CLI, "serve", "--port", port], capture_output=True, text=True, timeout=30)
@@ -74,7 +83,7 @@ def test_busy_port_is_a_one_line_error(live_url: str) -> None:
     [
         ([], "the following arguments are required: command"),
         (["serve", "--port", "99999"], "port=99999 must be an integer 0..65535"),
-        (["serve", "--port", "abc"], "argument --port: invalid int value: 'abc'"),
+        (["serve", "--port", "abc"], "--port: port='abc' must be an integer 0..65535"),
         (["serve", "--seed", "-1"], "seed=-1 must be a non-negative integer"),
         (["serve", "--host", "not a host"], "host='not a host' must be an IP address or host name"),
         (["serve", "--token", ""], "tokens must be a list of non-empty strings"),
@@ -89,6 +98,17 @@ def test_bad_flags_give_one_line_and_exit_2(argv: list[str], message: str, capsy
     assert err.count("\n") == 1
     assert err.startswith("qolaba-mock: error: ")
     assert message in err
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"), [("60/min", "60/m"), ("100/m", "100/m"), ("2/second", "2/s"), ("1/day", "1/d")]
+)
+def test_contract_rate_limit_takes_the_serve_spellings_and_hands_schemathesis_its_own(given: str, sent: str) -> None:
+    args = build_parser().parse_args(["contract", "--base-url", "http://x", "--rate-limit", given])
+    schema = schemathesis.openapi.from_dict(load_schema())
+    schema.config.update(rate_limit=args.rate_limit)  # raises on a spelling schemathesis cannot read
+
+    assert args.rate_limit == sent
 
 
 def test_spec_prints_the_contract_as_yaml_and_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -131,5 +151,5 @@ def test_serve_answers_in_the_fidelity_it_is_given(fidelity: str, note: str) -> 
 def test_an_unknown_fidelity_is_one_line_naming_the_profiles(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--fidelity", "prod"]) == 2
     assert capsys.readouterr().err == (
-        "qolaba-mock: error: fidelity='prod' must be 'contract' or 'production' or 'production-2024'\n"
+        "qolaba-mock: error: --fidelity: fidelity='prod' must be 'contract' or 'production' or 'production-2024'\n"
     )

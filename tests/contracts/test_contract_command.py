@@ -173,7 +173,10 @@ def closed_port_url() -> str:
         (["contract", "--base-url", "ftp://x", "--token-env", "QOLABA_TEST_KEY"], "absolute http:// or https://"),
         (["contract", "--base-url", "http://[", "--token-env", "QOLABA_TEST_KEY"], "is not a URL"),
         (["contract", "--base-url", "http://x", "--max-examples", "0"], "not a positive integer"),
-        (["contract", "--base-url", "http://x", "--rate-limit", "fast"], "not a rate such as 2/s"),
+        (
+            ["contract", "--base-url", "http://x", "--rate-limit", "fast"],
+            "'fast' is not a rate; expected N/s|sec|second, N/m|min|minute",
+        ),
         (["contract", "--base-url", "http://x", "--max-spend", "-1"], "'-1' is not an integer >= 0"),
         (["contract", "--base-url", "http://x", "--task-timeout", "nan"], "'nan' is not a positive number of seconds"),
         (["probe", "--base-url", "http://x", "--interval", "-2"], "'-2' is not a number of seconds >= 0"),

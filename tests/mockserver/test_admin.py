@@ -264,3 +264,29 @@ async def test_admin_latency_above_max_latency_is_refused(virtual: httpx.AsyncCl
     response = await virtual.put("/__admin/latency", json={"latency": "fixed:1000000s"})
     assert response.status_code == 422
     assert "max_latency" in response.json()["error_data"][0]["message"]
+
+
+async def test_a_config_patch_with_several_bad_fields_names_each_and_changes_nothing(
+    virtual: httpx.AsyncClient,
+) -> None:
+    before = (await virtual.get("/__admin/config")).json()
+
+    response = await virtual.patch(
+        "/__admin/config", json={"colour": 1, "port": 1, "rate_limit": "lots", "latency": "soon", "seed": 3}
+    )
+
+    assert response.status_code == 422
+    problems = {entry["field"]: entry["message"] for entry in response.json()["error_data"]}
+    assert sorted(problems) == ["colour", "latency", "port", "rate_limit", "seed"]
+    assert problems["colour"].startswith("unknown key 'colour'")
+    assert problems["port"].startswith("'port' cannot be changed at run time")
+    assert problems["rate_limit"].startswith("rate_limit='lots' is not a rate")
+    assert problems["latency"].startswith("latency='soon' is not a latency spec")
+    assert (await virtual.get("/__admin/config")).json() == before
+
+
+async def test_a_config_patch_with_two_bad_values_of_changeable_keys_names_both(virtual: httpx.AsyncClient) -> None:
+    response = await virtual.patch("/__admin/config", json={"result_ttl": -3, "gateway_timeout": 0})
+
+    assert response.status_code == 422
+    assert [entry["field"] for entry in response.json()["error_data"]] == ["result_ttl", "gateway_timeout"]

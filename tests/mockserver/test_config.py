@@ -24,7 +24,7 @@ from mockserver import Config, ConfigError
         ({"tokens": "SECRET"}, "tokens=str must be a list of strings"),
         ({"faults": "http_500"}, "faults='http_500' must be a list of strings"),
         ({"latency": None}, "latency=None must be a latency spec"),
-        ({"latency": "fixed:120m"}, "latency: latency='fixed:120m' names 120m, longer than the maximum of 60m"),
+        ({"latency": "fixed:120m"}, "latency='fixed:120m' names 120m, longer than the maximum of 60m"),
         ({"max_latency": 10, "gateway_timeout": 100}, "gateway_timeout=100 must be at most max_latency (10 s)"),
         ({"max_namespaces": 0}, "max_namespaces=0 must be a positive integer"),
         ({"journal_bytes": 1.5}, "journal_bytes=1.5 must be a positive integer"),
@@ -55,3 +55,20 @@ def test_defaults_bind_loopback_and_accept_any_token() -> None:
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "0.0.0.0", "my-host.local"])
 def test_ip_addresses_and_host_names_are_accepted(host: str) -> None:
     assert Config(host=host).host == host
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Config(port=70000, seed=-1, latency="soon", faults=("teleport", "http_429:2"), rate_limit="lots")
+
+    assert [problem.key for problem in raised.value.problems] == [
+        "port",
+        "seed",
+        "latency",
+        "faults",
+        "faults",
+        "rate_limit",
+    ]
+    assert str(raised.value).startswith(
+        "port=70000 must be an integer 0..65535; seed=-1 must be a non-negative integer; "
+    )

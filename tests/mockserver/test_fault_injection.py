@@ -144,6 +144,19 @@ async def test_task_lost_reads_pending_forever(client: httpx.AsyncClient, clock:
     assert (await client.post("/getImage", json={"id": polled.json()["task_id"]})).json()["status"] == "PENDING"
 
 
+async def test_the_admin_api_lists_a_lost_task_with_its_state(client: httpx.AsyncClient, clock: VirtualClock) -> None:
+    ids = {}
+    for fault in ("task_lost", "task_failed"):
+        submitted = await client.post("/getImagetoImage", json=valid_body(celery=True), headers={"X-Mock-Fault": fault})
+        ids[fault] = submitted.json()["task_id"]
+    clock.advance(30)
+
+    tasks = {task["id"]: task["state"] for task in (await client.get("/__admin/tasks")).json()["tasks"]}
+
+    assert tasks == {ids["task_lost"]: "task_lost", ids["task_failed"]: "FAILED"}
+    assert (await client.post("/getImage", json={"id": ids["task_lost"]})).json()["status"] == "PENDING"
+
+
 async def test_nsfw_drops_flagged_images_from_a_partial_batch(client: httpx.AsyncClient, clock: VirtualClock) -> None:
     response = await sync_call(client, clock, **{"X-Mock-Fault": "nsfw"})
 

@@ -61,3 +61,15 @@ def test_a_task_keeps_its_answer_encoded_and_lists_its_state(status: str) -> Non
     assert store.describe()[0]["state"] == "PENDING"
     clock.advance(10)
     assert store.describe()[0]["state"] == status
+
+
+def test_a_lost_task_is_listed_as_lost_and_never_answers() -> None:
+    clock = VirtualClock()
+    store = TaskStore(clock, ttl=60, max_tasks=1000, max_bytes=1 << 20)
+    store.add(Task.lost("t", clock.now() + 10))
+
+    assert store.describe() == [{"id": "t", "ready_at": None, "state": "task_lost"}]
+    clock.advance(10)
+    assert store.answer_of("t") is None and store.describe()[0]["state"] == "task_lost"
+    clock.advance(60)
+    assert store.describe() == []
