@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from mockserver.backend import FAULT_RETRY_AFTER
 from mockserver.journal import Entry, Journal
 
 SUBMIT_PATHS = ("/getImagetoImage", "/getImageToImage")
@@ -158,14 +156,9 @@ def _finished(poll: Entry) -> bool:
     return poll.status == 200 and _field(poll.response_body, "status") in ("SUCCESS", "FAILED")
 
 
-_RETRY_AFTER_TEXT = re.compile(r"retry after (\d+) s")
-
-
 def _retry_after(entry: Entry) -> float | None:
-    # The journal keeps bodies, not headers: the fake's two Retry-After sources are read back from what it sent.
-    if entry.fault == "http_429":
-        return float(FAULT_RETRY_AFTER)
-    if entry.fault == "rate_limit":
-        match = _RETRY_AFTER_TEXT.search(str(_field(entry.response_body, "error_data")))
-        return float(match.group(1)) if match else None
-    return None
+    # Delay-seconds only: the fake and production send them, and an HTTP-date means nothing on a virtual clock.
+    value = entry.response_header("retry-after")
+    if value is None or not value.strip().isdecimal():
+        return None
+    return float(value.strip())

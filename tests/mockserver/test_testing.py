@@ -171,6 +171,18 @@ async def test_the_rate_limits_retry_after_is_judged_too() -> None:
             mock.assert_honoured_retry_after()
 
 
+async def test_retry_after_is_judged_from_the_header_even_when_the_journal_keeps_no_body() -> None:
+    # With no body kept, only the Retry-After header says how long the rate limit asked the client to wait.
+    with QolabaMock(create_app(Config(rate_limit="2/min", journal_body_bytes=0), clock=VirtualClock())) as mock:
+        async with httpx.AsyncClient(transport=mock.async_transport(), base_url="http://t", headers=AUTH) as client:
+            for _ in range(4):
+                await poll(client, "a")
+
+        with pytest.raises(AssertionError, match=r"seq 3 asked 60 s, seq 4 came 0.000 s later"):
+            mock.assert_honoured_retry_after()
+        assert mock.journal[2].response_header("Retry-After") == "60"
+
+
 async def test_polling_past_the_deadline_is_reported(mock: QolabaMock, client: httpx.AsyncClient) -> None:
     mock.set_fault("task_lost")
     task_id = await submit(client)
