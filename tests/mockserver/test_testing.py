@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from respx.models import AllMockedAssertionError
 
 from mockserver import Config, VirtualClock, create_app
 from mockserver.server import LiveServer
@@ -103,6 +104,20 @@ async def test_the_respx_router_serves_sync_and_async_clients_and_leaves_other_h
     assert done["output"]["result"][0].startswith(f"{BASE}/outputs/")
     assert image.headers["content-type"] == "image/jpeg"
     mock.assert_fetched_outputs()
+
+
+def test_a_pass_through_prefix_reaches_the_network_only_up_to_a_path_boundary(mock: QolabaMock) -> None:
+    with LiveServer(Config()) as real, mock.respx_router(BASE, pass_through=[f"{real.url}/__admin"]):
+        health = httpx.get(f"{real.url}/__admin/health")
+        with pytest.raises(AllMockedAssertionError, match="not mocked"):
+            httpx.get(f"{real.url}/__adminx")
+
+    assert health.status_code == 200
+
+
+def test_respx_router_refuses_a_pass_through_that_is_not_a_list_of_http_prefixes(mock: QolabaMock) -> None:
+    with pytest.raises(ValueError, match=r"pass_through='http://h' must be a list of http:// or https:// URL prefixes"):
+        mock.respx_router(BASE, pass_through="http://h")
 
 
 def test_a_handle_on_a_live_server_reads_its_journal() -> None:
