@@ -275,7 +275,7 @@ def test_a_session_loads_the_fakes_dependencies_only_once_a_test_uses_the_fake(
     plain.assert_outcomes(passed=1)
     plain.stdout.fnmatch_lines(["*LOADED nothing"])
     fake.assert_outcomes(passed=1)
-    fake.stdout.fnmatch_lines(["*LOADED PIL anyio contracts httpx jsonschema_rs orjson respx starlette yaml"])
+    fake.stdout.fnmatch_lines(["*LOADED PIL *contracts httpx jsonschema_rs *respx starlette yaml"])
 
 
 OWN_CONTRACTS_TEST = """
