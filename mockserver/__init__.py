@@ -5,9 +5,38 @@ Usage:
     app = create_app(Config(seed=7))
 """
 
-from mockserver.app import create_app
-from mockserver.clock import Clock, SystemClock, VirtualClock
-from mockserver.config import Config, ConfigError
-from mockserver.testing import QolabaMock
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from mockserver.app import create_app
+    from mockserver.clock import Clock, SystemClock, VirtualClock
+    from mockserver.config import Config, ConfigError
+    from mockserver.testing import QolabaMock
 
 __all__ = ["Clock", "Config", "ConfigError", "QolabaMock", "SystemClock", "VirtualClock", "create_app"]
+
+# Imported on first use: the pytest plugin lives in this package and loads in every pytest session of
+# anyone who installed it, so importing the package must not pull in Starlette, Pillow or the contract.
+_HOMES = {
+    "Clock": "mockserver.clock",
+    "Config": "mockserver.config",
+    "ConfigError": "mockserver.config",
+    "QolabaMock": "mockserver.testing",
+    "SystemClock": "mockserver.clock",
+    "VirtualClock": "mockserver.clock",
+    "create_app": "mockserver.app",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

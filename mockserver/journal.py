@@ -2,20 +2,43 @@
 
 The journal keeps bytes, not parsed objects: the first `body_bytes` of each body, under a total byte bound,
 so a client cannot make it grow past its bounds by sending bodies that parse into large objects.
-Bodies are decoded when read.
+Bodies are decoded when read. It reads like respx's `CallList`: `journal[-1]`, `journal.last`,
+`journal.call_count`, `journal.calls_to("/getImage").last`.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from mockserver.decoding import InvalidJson, parse_value
 
-# What one entry costs beyond its kept bodies (fields, strings, bookkeeping), for the byte bound.
+# What one entry costs beyond its kept bodies and headers (fields, strings, bookkeeping), for the byte bound.
 _ENTRY_OVERHEAD = 400
+# Response headers that can carry a credential: kept by name only, their value never stored.
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+FILTERED = "[Filtered]"
+
+Headers = tuple[tuple[str, str], ...]
+
+
+def kept_headers(raw: Iterable[tuple[str, str]], secrets: Iterable[str] = ()) -> Headers:
+    """Response headers as the journal keeps them: names lower-cased, credential headers and any of `secrets`
+    (the caller's bearer token) replaced by `[Filtered]`."""
+    # A bearer token is a run of token68 characters: matched whole, so a token "t" leaves "text/plain" alone.
+    hidden = [re.compile(rf"(?<![\w.~+/=-]){re.escape(s)}(?![\w.~+/=-])") for s in secrets if s]
+    kept = []
+    for name, value in raw:
+        name = name.lower()
+        if name in _SECRET_HEADERS:
+            value = FILTERED
+        for secret in hidden:
+            value = secret.sub(FILTERED, value)
+        kept.append((name, value))
+    return tuple(kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +86,8 @@ class Entry:
     token_id: str | None
     request: Body = field(default_factory=Body)
     response: Body = field(default_factory=Body)
+    # As sent, names lower-cased, credentials filtered (`kept_headers`).
+    response_headers: Headers = ()
 
     @property
     def request_body(self) -> Any:
@@ -72,9 +97,15 @@ class Entry:
     def response_body(self) -> Any:
         return self.response.readable()
 
+    def response_header(self, name: str) -> str | None:
+        """The first value of response header `name` (any case), or None if the answer had none."""
+        name = name.lower()
+        return next((value for key, value in self.response_headers if key == name), None)
+
     @property
     def size(self) -> int:
-        return len(self.request.kept) + len(self.response.kept) + _ENTRY_OVERHEAD
+        headers = sum(len(name) + len(value) for name, value in self.response_headers)
+        return len(self.request.kept) + len(self.response.kept) + headers + _ENTRY_OVERHEAD
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -91,16 +122,105 @@ class Entry:
             "request_bytes": self.request.size,
             "response_body": self.response_body,
             "response_bytes": self.response.size,
+            "response_headers": _joined(self.response_headers),
         }
 
 
-class Journal:
+def _joined(headers: Headers) -> dict[str, str]:
+    # A repeated header reads as one, its values joined by commas, as HTTP allows.
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return joined
+
+
+class _CallView(Sequence[Entry]):
+    """What `Calls` and `Journal` share: indexing, slicing, `last`, `call_count`, `called`, `calls_to`."""
+
+    def _snapshot(self) -> tuple[Entry, ...]:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Calls: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | Calls:
+        entries = self._snapshot()
+        if isinstance(index, slice):
+            return Calls(entries[index])
+        try:
+            return entries[index]
+        except IndexError:
+            raise IndexError(f"journal index {index} out of range: {len(entries)} call(s) recorded") from None
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._snapshot())
+
+    def __reversed__(self) -> Iterator[Entry]:
+        return reversed(self._snapshot())
+
+    def __len__(self) -> int:
+        return len(self._snapshot())
+
+    @property
+    def last(self) -> Entry:
+        """The most recent call; IndexError if there is none."""
+        entries = self._snapshot()
+        if not entries:
+            raise IndexError("no call recorded: the journal is empty")
+        return entries[-1]
+
+    @property
+    def call_count(self) -> int:
+        return len(self)
+
+    @property
+    def called(self) -> bool:
+        return len(self) > 0
+
+    def calls_to(self, path: str | None = None) -> Calls:
+        """Entries whose path ends with `path` (so `/getImage` also matches `/api/v1/studio/getImage`)."""
+        return Calls(e for e in self._snapshot() if path is None or e.path.endswith(path))
+
+
+class Calls(_CallView):
+    """A fixed list of journal entries, oldest first: what `calls_to` and slicing return.
+
+    Usage:
+        polls = mock.journal.calls_to("/getImage")
+        assert polls.call_count == 2 and polls.last.status == 200
+    """
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._entries = tuple(entries)
+
+    def _snapshot(self) -> tuple[Entry, ...]:
+        return self._entries
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Calls):
+            return self._entries == other._entries
+        if isinstance(other, list | tuple):
+            return list(self._entries) == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Calls({list(self._entries)!r})"
+
+
+class Journal(_CallView):
     """The entries of one namespace, oldest first (respx's CallList, for a server).
 
     Holds at most `max_entries` entries and `max_bytes` of them; the oldest go first.
 
     Usage:
-        journal.calls_to("/getImage")[-1].response_body["status"]
+        journal[0].path, journal.last.status, journal.call_count
+        journal.calls_to("/getImage").last.response_body["status"]
     """
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
@@ -115,10 +235,9 @@ class Journal:
         while len(self._entries) > self.max_entries or (self._bytes > self.max_bytes and len(self._entries) > 1):
             self._bytes -= self._entries.popleft().size
 
-    def calls_to(self, path: str | None = None) -> list[Entry]:
-        """Entries whose path ends with `path` (so `/getImage` also matches `/api/v1/studio/getImage`)."""
+    def _snapshot(self) -> tuple[Entry, ...]:
         # A snapshot first: a live server's thread may append while a test's thread reads.
-        return [e for e in list(self._entries) if path is None or e.path.endswith(path)]
+        return tuple(self._entries)
 
     def page(
         self, *, after: int = 0, limit: int, max_bytes: int | None = None, path: str | None = None
@@ -147,8 +266,8 @@ class Journal:
         self._entries.clear()
         self._bytes = 0
 
-    def __iter__(self) -> Iterator[Entry]:
-        return iter(list(self._entries))
-
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"<Journal: {len(self)} call(s), {self._bytes} bytes>"

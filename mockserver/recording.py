@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver import auth, namespaces
 from mockserver.backend import Backend
 from mockserver.connection_faults import ABORT_KEY
-from mockserver.journal import Body, Entry
+from mockserver.journal import Body, Entry, kept_headers
 from mockserver.namespaces import Namespace
 
 # What a route tells the recorder, in the request's scope state.
@@ -80,6 +80,7 @@ class RecordingMiddleware:
                     token_id=auth.token_id(headers) if "authorization" in headers else None,
                     request=Body(bytes(request_body), sizes[0], headers.get("content-type", "")),
                     response=Body(bytes(response_body), sizes[1], response_headers.get("content-type", "")),
+                    response_headers=kept_headers(response_headers.items(), secrets=(_bearer(headers),)),
                 )
             )
 
@@ -105,6 +106,11 @@ class RecordingMiddleware:
         finally:
             if not recorded:
                 record()
+
+
+def _bearer(headers: Headers) -> str:
+    # The caller's token, so that an answer echoing it does not put it in the journal.
+    return headers.get("authorization", "").strip().partition(" ")[2].strip()
 
 
 def _keep(kept: bytearray, chunk: Any, limit: int, sizes: list[int], index: int) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-import re
 import threading
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import respx
 
+from mockserver._url_prefixes import prefix_pattern, url_prefixes
 from mockserver.backend import Backend
 from mockserver.clock import Clock, VirtualClock
 from mockserver.connection_faults import ConnectionFault
@@ -107,15 +108,18 @@ class QolabaMock(Verdicts):
         """For a sync `httpx.Client(transport=...)`: the app on a background event loop, one call at a time."""
         return _SyncTransport(_AsyncTransport(self.app), self._blocking_portal())
 
-    def respx_router(self, base_url: str) -> respx.MockRouter:
+    def respx_router(self, base_url: str, *, pass_through: Sequence[str] = ()) -> respx.MockRouter:
         """A respx router, not yet started, sending every call under `base_url` to this fake, from sync or async httpx.
 
-        Other URLs are left alone: respx raises for them unless another route or active router takes them.
+        A call under one of the `pass_through` URL prefixes goes to the real network. Any other call raises
+        `respx.models.AllMockedAssertionError` (respx's `assert_all_mocked`): no request leaves the test unnoticed.
 
         Usage:
-            with mock.respx_router("https://qolaba-server-b2b.up.railway.app/api/v1/studio"):
-                httpx.post("https://qolaba-server-b2b.up.railway.app/api/v1/studio/getImage", json=...)
+            with mock.respx_router(API, pass_through=["http://127.0.0.1:8000"]):
+                httpx.post(f"{API}/getImage", json=...)  # the fake
+                httpx.get("http://127.0.0.1:8000/health")  # the real server on 8000
         """
+        passed = url_prefixes(pass_through)
         prefix = base_url.rstrip("/")
         # The base path becomes the ASGI root_path, so output URLs come back under `base_url` and route here too.
         root_path = urlsplit(prefix).path
@@ -127,7 +131,10 @@ class QolabaMock(Verdicts):
             return async_transport.handle_async_request(request)
 
         router = _Router(assert_all_called=False, assert_all_mocked=True)
-        router.route(url__regex=f"^{re.escape(prefix)}(?:[/?#]|$)", name="qolaba").mock(side_effect=forward)
+        # Routes match in order: the fake's first, so a pass-through prefix above the base URL never takes its calls.
+        router.route(url__regex=prefix_pattern(prefix), name="qolaba").mock(side_effect=forward)
+        for index, passed_prefix in enumerate(passed):
+            router.route(url__regex=prefix_pattern(passed_prefix), name=f"pass_through_{index}").pass_through()
         return router
 
     def close(self) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from contracts import STATUS, SUBMIT
 from contracts.schema import operation_path, served_paths
-from mockserver.backend import FAULT_RETRY_AFTER
 from mockserver.journal import Entry, Journal
 
 STATUS_PATH = operation_path(STATUS)
@@ -159,14 +157,9 @@ def _finished(poll: Entry) -> bool:
     return poll.status == 200 and _field(poll.response_body, "status") in ("SUCCESS", "FAILED")
 
 
-_RETRY_AFTER_TEXT = re.compile(r"retry after (\d+) s")
-
-
 def _retry_after(entry: Entry) -> float | None:
-    # The journal keeps bodies, not headers: the fake's two Retry-After sources are read back from what it sent.
-    if entry.fault == "http_429":
-        return float(FAULT_RETRY_AFTER)
-    if entry.fault == "rate_limit":
-        match = _RETRY_AFTER_TEXT.search(str(_field(entry.response_body, "error_data")))
-        return float(match.group(1)) if match else None
-    return None
+    # Delay-seconds only: the fake and production send them, and an HTTP-date means nothing on a virtual clock.
+    value = entry.response_header("retry-after")
+    if value is None or not value.strip().isdecimal():
+        return None
+    return float(value.strip())

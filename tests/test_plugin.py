@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from mockserver import Config
+from mockserver.server import LiveServer
 
 pytest_plugins = ["pytester"]
 
@@ -219,3 +225,211 @@ async def test_client_is_polite(qolaba_client, qolaba_mock):
             "*3     0.200  POST   /getImage*200",
         ]
     )
+
+
+# What a session that never uses the fake must not pay for: the web stack, images, the contract and its parsers.
+HEAVY_MODULES = (
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "respx",
+    "anyio",
+    "PIL",
+    "yaml",
+    "jsonschema_rs",
+    "orjson",
+    "contracts",
+)
+LOADED_PROBE = f"""
+import sys
+
+def loaded():
+    return " ".join(sorted(name for name in {HEAVY_MODULES!r} if name in sys.modules)) or "nothing"
+
+def test_plain():
+    print("LOADED", loaded())
+
+def test_fake(qolaba_mock):
+    print("LOADED", loaded())
+"""
+
+
+def test_importing_the_plugin_loads_nothing_heavy(tmp_path: Path) -> None:
+    probe = f"import sys, mockserver.pytest_plugin; print(sorted(set({HEAVY_MODULES!r}) & set(sys.modules)))"
+
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_session_loads_the_fakes_dependencies_only_once_a_test_uses_the_fake(
+    user: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only this plugin, so that no other installed plugin loads these modules first.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    user.makepyfile(test_user=LOADED_PROBE)
+
+    plain = user.runpytest_subprocess("-p", "mockserver.pytest_plugin", "-s", "-k", "test_plain")
+    fake = user.runpytest_subprocess("-p", "mockserver.pytest_plugin", "-s", "-k", "test_fake")
+
+    plain.assert_outcomes(passed=1)
+    plain.stdout.fnmatch_lines(["*LOADED nothing"])
+    fake.assert_outcomes(passed=1)
+    fake.stdout.fnmatch_lines(["*LOADED PIL *contracts httpx jsonschema_rs *respx starlette yaml"])
+
+
+OWN_CONTRACTS_TEST = """
+import contracts
+
+def test_own_contracts():
+    assert contracts.STATUS == "theirs"
+"""
+FAKE_TEST = """
+def test_fake(qolaba_mock):
+    pass
+"""
+
+
+@pytest.fixture
+def project_with_own_contracts(user: pytest.Pytester) -> pytest.Pytester:
+    # `python -m pytest` (runpytest_subprocess) puts the project first on sys.path, as it does for a user.
+    user.mkpydir("contracts").joinpath("__init__.py").write_text('STATUS = "theirs"\n')
+    return user
+
+
+def test_a_project_with_its_own_contracts_package_runs_its_tests(project_with_own_contracts: pytest.Pytester) -> None:
+    project_with_own_contracts.makepyfile(test_user=OWN_CONTRACTS_TEST)
+
+    result = project_with_own_contracts.runpytest_subprocess()
+
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("imported_first", [True, False], ids=["imported-by-the-project", "not-yet-imported"])
+def test_using_the_fake_beside_a_projects_own_contracts_names_the_clash_in_one_line(
+    project_with_own_contracts: pytest.Pytester, imported_first: bool
+) -> None:
+    project_with_own_contracts.makepyfile(test_user=(OWN_CONTRACTS_TEST if imported_first else "") + FAKE_TEST)
+    own = project_with_own_contracts.path / "contracts"
+
+    result = project_with_own_contracts.runpytest_subprocess()
+
+    result.assert_outcomes(passed=int(imported_first), errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"qolaba-mock: the package 'contracts' imported from {own} "
+            "is not qolaba-mock's (which is in *); rename yours, or move it inside your own package*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*ImportError*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+@pytest.fixture
+def real_host() -> Iterator[LiveServer]:
+    """A second fake on loopback, standing in for a real service a test may reach."""
+    with LiveServer(Config()) as server:
+        yield server
+
+
+PASS_THROUGH_TEST = """
+import httpx, pytest
+from respx.models import AllMockedAssertionError
+
+API = "https://qolaba-server-b2b.up.railway.app/api/v1/studio"
+REAL = "{real}"
+AUTH = {{"Authorization": "Bearer t"}}
+
+@pytest.mark.qolaba(pass_through=[REAL])
+async def test_marker(qolaba_respx, qolaba_mock):
+    real = httpx.post(REAL + "/getImage", json={{"id": "marker-sync"}}, headers=AUTH)
+    async with httpx.AsyncClient(headers=AUTH) as client:
+        real_async = await client.post(REAL + "/getImage", json={{"id": "marker-async"}})
+        fake = await client.post(API + "/getImage", json={{"id": "fake"}})
+    assert real.status_code == real_async.status_code == fake.status_code == 200
+    qolaba_mock.assert_called("/getImage", times=1)
+
+def test_ini(qolaba_respx):
+    assert httpx.post(REAL + "/getImage", json={{"id": "ini"}}, headers=AUTH).status_code == 200
+
+def test_no_pass_through(qolaba_respx):
+    with pytest.raises(AllMockedAssertionError, match="not mocked"):
+        httpx.post(REAL + "/getImage", json={{"id": "refused"}}, headers=AUTH)
+"""
+
+
+def test_qolaba_respx_passes_listed_prefixes_through_to_the_network_and_refuses_other_hosts(
+    user: pytest.Pytester, real_host: LiveServer
+) -> None:
+    marked = "import pytest\npytestmark = pytest.mark.anyio\n" + PASS_THROUGH_TEST.format(real=real_host.url)
+    user.makepyfile(test_user=marked)
+
+    from_marker = user.runpytest("-k", "marker or no_pass_through")
+    user.makeini(INI + f"qolaba_pass_through =\n    {real_host.url}\n")
+    from_ini = user.runpytest("-k", "ini")
+
+    from_marker.assert_outcomes(passed=2)
+    from_ini.assert_outcomes(passed=1)
+    reached = [entry.request_body["id"] for entry in real_host.app.state.backend.default.journal]
+    assert reached == ["marker-sync", "marker-async", "ini"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            '"http://127.0.0.1:8000"',
+            "qolaba marker: pass_through='http://127.0.0.1:8000' must be a list of http:// or https:// URL prefixes, "
+            "e.g. ['http://127.0.0.1:8000']",
+        ),
+        (
+            '["ftp://files.example"]',
+            "qolaba marker: pass_through: 'ftp://files.example' is not an http:// or https:// URL prefix with a host, "
+            "e.g. ['http://127.0.0.1:8000']",
+        ),
+        (
+            "[8000]",
+            "qolaba marker: pass_through: 8000 is not an http:// or https:// URL prefix with a host, "
+            "e.g. ['http://127.0.0.1:8000']",
+        ),
+        (
+            '["http://"]',
+            "qolaba marker: pass_through: 'http://' is not an http:// or https:// URL prefix with a host, "
+            "e.g. ['http://127.0.0.1:8000']",
+        ),
+    ],
+)
+def test_a_bad_pass_through_marker_fails_its_test_in_one_line(user: pytest.Pytester, value: str, message: str) -> None:
+    user.makepyfile(
+        test_user=f"import pytest\n\n@pytest.mark.qolaba(pass_through={value})\ndef test_x(qolaba_respx):\n    pass\n"
+    )
+
+    result = user.runpytest()
+
+    result.assert_outcomes(errors=1)
+    assert message in result.stdout.lines
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_a_bad_pass_through_ini_stops_the_run_in_one_line(user: pytest.Pytester) -> None:
+    user.makeini(INI + "qolaba_pass_through =\n    ftp://files.example\n")
+    user.makepyfile(test_user="def test_x():\n    pass\n")
+
+    result = user.runpytest()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line.strip()] == [
+        "ERROR: ini qolaba_pass_through: 'ftp://files.example' is not an http:// or https:// URL prefix with a host, "
+        "e.g. ['http://127.0.0.1:8000']"
+    ]
+
+
+def test_a_bad_marker_value_fails_its_test_in_one_line_without_a_traceback(user: pytest.Pytester) -> None:
+    user.makepyfile(test_user="import pytest\n\n@pytest.mark.qolaba(seed=-1)\ndef test_x(qolaba_mock):\n    pass\n")
+
+    result = user.runpytest()
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["seed=-1 *must be a non-negative integer*"])
+    result.stdout.no_fnmatch_line("*pytest_plugin.py*")
+    result.stdout.no_fnmatch_line("*ConfigError*")

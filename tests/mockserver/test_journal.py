@@ -1,19 +1,23 @@
-"""The journal keeps bytes within its bounds, reads back whatever was sent, pages, and never lags its answers."""
+"""The journal keeps bytes within its bounds, reads back whatever was sent, pages, never lags its answers,
+and reads like respx's CallList."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from mockserver import Config, VirtualClock, create_app
-from mockserver.journal import Body, Entry, Journal
+from mockserver.journal import Body, Entry, Headers, Journal, kept_headers
 from mockserver.server import LiveServer
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio
+
+SECRET_AUTH = {"Authorization": "Bearer sk-secret-1"}
 
 
 def entry(seq: int, request: bytes = b"{}", path: str = "/getImage") -> Entry:
@@ -136,3 +140,71 @@ def test_a_page_stops_early_past_its_byte_bound_yet_holds_at_least_one_entry() -
 
     assert [e.seq for e in two] == [1, 2] and more
     assert [e.seq for e in one] == [1]
+
+
+async def test_the_journal_reads_like_respx_call_list() -> None:
+    app = create_app(Config(), clock=VirtualClock())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers=AUTH) as client:
+        await client.post("/getImagetoImage", json=valid_body(celery=True))
+        for index in range(3):
+            await client.post("/getImage", json={"id": f"task-{index}"})
+    journal = app.state.backend.default.journal
+    polls = journal.calls_to("/getImage")
+
+    assert journal[0].path == "/getImagetoImage" and journal[-1].request_body == {"id": "task-2"}
+    assert len(journal) == journal.call_count == 4 and journal.called
+    assert [e.seq for e in journal] == [1, 2, 3, 4] and [e.seq for e in reversed(journal)] == [4, 3, 2, 1]
+    assert journal.last is journal[-1] and journal[1:3] == [journal[1], journal[2]]
+    assert polls.call_count == 3 and polls.last.request_body == {"id": "task-2"}
+    assert polls[0].request_body == {"id": "task-0"} and polls[1:].calls_to("/getImage").call_count == 2
+    assert not journal.calls_to("/outputs").called
+
+
+def test_an_empty_journal_says_there_is_no_call_rather_than_failing_on_the_index() -> None:
+    journal = Journal(max_entries=10, max_bytes=1 << 20)
+
+    with pytest.raises(IndexError, match="no call recorded"):
+        _ = journal.last
+    with pytest.raises(IndexError, match=r"journal index 0 out of range: 0 call\(s\) recorded"):
+        _ = journal[0]
+    assert journal.call_count == 0 and not journal.called and list(journal.calls_to("/getImage")) == []
+
+
+async def test_response_headers_are_journalled_and_shown_by_the_admin_journal() -> None:
+    app = create_app(Config(tokens=frozenset({"sk-secret-1"})), clock=VirtualClock())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await client.post("/getImage", json={"id": "x"}, headers={"X-Mock-Fault": "http_429", **SECRET_AUTH})
+        await client.post("/getImage", json={"id": "x"})
+        page = (await client.get("/__admin/journal", headers=SECRET_AUTH)).json()
+
+    limited, refused = app.state.backend.default.journal
+    assert (
+        limited.response_header("retry-after") == "2" and limited.response_header("Content-Type") == "application/json"
+    )
+    assert refused.response_header("WWW-Authenticate") == "Bearer"
+    assert page["entries"][0]["response_headers"]["retry-after"] == "2"
+    assert page["entries"][1]["response_headers"]["www-authenticate"] == "Bearer"
+    assert "sk-secret-1" not in repr(page)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ([("Retry-After", "2")], (("retry-after", "2"),)),
+        ([("Set-Cookie", "session=sk-secret-1")], (("set-cookie", "[Filtered]"),)),
+        ([("Authorization", "Bearer abc")], (("authorization", "[Filtered]"),)),
+        ([("X-Echo", "Bearer sk-secret-1, sk-secret-10")], (("x-echo", "Bearer [Filtered], sk-secret-10"),)),
+        ([("Content-Type", "text/plain")], (("content-type", "text/plain"),)),
+    ],
+)
+def test_journalled_headers_never_hold_the_callers_token(raw: list[tuple[str, str]], kept: Headers) -> None:
+    assert kept_headers(raw, secrets=("sk-secret-1", "t")) == kept
+
+
+def test_response_headers_count_in_the_journals_byte_bound() -> None:
+    journal = Journal(max_entries=1000, max_bytes=10_000)
+    for seq in range(1, 51):
+        journal.record(replace(entry(seq), response_headers=(("x-padding", "h" * 1000),)))
+
+    assert journal.bytes <= 10_000 and len(journal) < 50
+    assert journal.last.seq == 50

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from respx.models import AllMockedAssertionError
 
 from mockserver import Config, VirtualClock, create_app
 from mockserver.server import LiveServer
@@ -105,6 +106,20 @@ async def test_the_respx_router_serves_sync_and_async_clients_and_leaves_other_h
     mock.assert_fetched_outputs()
 
 
+def test_a_pass_through_prefix_reaches_the_network_only_up_to_a_path_boundary(mock: QolabaMock) -> None:
+    with LiveServer(Config()) as real, mock.respx_router(BASE, pass_through=[f"{real.url}/__admin"]):
+        health = httpx.get(f"{real.url}/__admin/health")
+        with pytest.raises(AllMockedAssertionError, match="not mocked"):
+            httpx.get(f"{real.url}/__adminx")
+
+    assert health.status_code == 200
+
+
+def test_respx_router_refuses_a_pass_through_that_is_not_a_list_of_http_prefixes(mock: QolabaMock) -> None:
+    with pytest.raises(ValueError, match=r"pass_through='http://h' must be a list of http:// or https:// URL prefixes"):
+        mock.respx_router(BASE, pass_through="http://h")
+
+
 def test_a_handle_on_a_live_server_reads_its_journal() -> None:
     with LiveServer(Config(seed=1), clock=VirtualClock()) as server, QolabaMock(server) as mock:
         httpx.post(f"{server.url}/getImage", json={"id": "x"}, headers=AUTH)
@@ -169,6 +184,18 @@ async def test_the_rate_limits_retry_after_is_judged_too() -> None:
                 await poll(client, "a")
         with pytest.raises(AssertionError, match=r"seq 3 asked 60 s, seq 4 came 0.000 s later"):
             mock.assert_honoured_retry_after()
+
+
+async def test_retry_after_is_judged_from_the_header_even_when_the_journal_keeps_no_body() -> None:
+    # With no body kept, only the Retry-After header says how long the rate limit asked the client to wait.
+    with QolabaMock(create_app(Config(rate_limit="2/min", journal_body_bytes=0), clock=VirtualClock())) as mock:
+        async with httpx.AsyncClient(transport=mock.async_transport(), base_url="http://t", headers=AUTH) as client:
+            for _ in range(4):
+                await poll(client, "a")
+
+        with pytest.raises(AssertionError, match=r"seq 3 asked 60 s, seq 4 came 0.000 s later"):
+            mock.assert_honoured_retry_after()
+        assert mock.journal[2].response_header("Retry-After") == "60"
 
 
 async def test_polling_past_the_deadline_is_reported(mock: QolabaMock, client: httpx.AsyncClient) -> None:
