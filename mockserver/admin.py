@@ -179,7 +179,7 @@ async def put_faults(request: Request) -> dict[str, Any]:
     if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
         raise AdminError("faults", f"faults={specs!r} must be a list of fault specs, e.g. ['http_429:0.1']")
     try:
-        rules = [parse_fault(spec).spec for spec in specs]
+        rules = [parse_fault(spec) for spec in specs]
     except FaultError as exc:
         raise AdminError("faults", str(exc)) from None
     space = _space(request)

@@ -7,7 +7,10 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from mockserver.faults import FaultRule
 
 ClockMode = Literal["system", "virtual"]
 
@@ -159,11 +162,14 @@ class Config:
                 parse_latency(self.latency, limit=self.max_latency if check.ok("max_latency") else None)
             except LatencyError as exc:
                 check.fail("latency", str(exc))
+        rules = []
         for spec in self.faults if check.ok("faults") else ():
             try:
-                parse_fault(spec)
+                rules.append(parse_fault(spec))
             except FaultError as exc:
                 check.fail("faults", f"faults: {exc}")
+        # Parsed once here; namespaces build their plans from these rules, never from the text again.
+        object.__setattr__(self, "_fault_rules", tuple(rules))
         if self.rate_limit is not None:
             try:
                 parse_rate_limit(self.rate_limit)
@@ -176,6 +182,12 @@ class Config:
                 read_cassette(self.replay)
             except CassetteError as exc:
                 check.fail("replay", f"replay: {exc}")
+
+    @property
+    def fault_rules(self) -> tuple[FaultRule, ...]:
+        """`faults`, parsed."""
+        rules: tuple[FaultRule, ...] = self.__dict__["_fault_rules"]
+        return rules
 
     @property
     def ttl(self) -> float:

@@ -88,12 +88,56 @@ FAULTS: Mapping[str, Fault] = MappingProxyType(
 )
 
 
+_Kind = Literal["always", "p", "every", "nth", "first"]
+# Counted schedules and the smallest number each accepts.
+_COUNTED: Mapping[str, tuple[_Kind, int]] = {"every": ("every", 1), "nth": ("nth", 1), "first": ("first", 0)}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a fault fires: `always`, `p=0.1`, `every:3`, `nth:2,5` or `first:4`, parsed once."""
+
+    kind: _Kind
+    probability: float = 1.0
+    numbers: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A schedule built by hand is held to the grammar's rules, so a plan never meets one it cannot run.
+        if self.kind in _COUNTED:
+            minimum = _COUNTED[self.kind][1]
+            if (
+                not self.numbers
+                or any(n < minimum for n in self.numbers)
+                or (self.kind != "nth" and len(self.numbers) > 1)
+            ):
+                raise FaultError(f"{self.kind} needs whole numbers >= {minimum}, got {self.numbers!r}")
+        elif self.kind == "p" and not 0 <= self.probability <= 1:
+            raise FaultError("probability must be between 0 and 1")
+
+    @property
+    def text(self) -> str:
+        if self.kind == "p":
+            return f"p={self.probability!r}".removesuffix(".0")
+        return self.kind if self.kind == "always" else f"{self.kind}:{','.join(map(str, self.numbers))}"
+
+    def fires(self, count: int, rng: random.Random) -> bool:
+        if self.kind == "p":
+            return rng.random() < self.probability
+        if self.kind == "every":
+            return count % self.numbers[0] == 0
+        if self.kind == "nth":
+            return count in self.numbers
+        if self.kind == "first":
+            return count <= self.numbers[0]
+        return True
+
+
 @dataclass(frozen=True)
 class FaultRule:
     """A fault, when it fires (`always`, `p=0.1`, `every:3`, `nth:2,5`, `first:4`) and on which operation."""
 
     fault: Fault
-    when: str
+    when: Schedule
     operation: Operation | None
     spec: str
 
@@ -113,10 +157,10 @@ def parse_fault(spec: str) -> FaultRule:
     fault = FAULTS.get(name)
     if fault is None:
         raise FaultError(f"{where} names no known fault; expected one of {', '.join(FAULTS)}")
-    when = _parse_when(when_text, where) if colon else _When("always")
+    when = _parse_when(when_text, where) if colon else Schedule("always")
     operation = _operation(operation_text.strip(), fault, where) if at else None
     normalised = name if when.kind == "always" else f"{name}:{when.text.removeprefix('p=')}"
-    return FaultRule(fault, when.text, operation, normalised if operation is None else f"{normalised}@{operation}")
+    return FaultRule(fault, when, operation, normalised if operation is None else f"{normalised}@{operation}")
 
 
 def header_fault(value: str, operation: Operation) -> Fault:
@@ -151,7 +195,6 @@ class FaultPlan:
 
     def __init__(self, rules: Sequence[FaultRule], rng: random.Random) -> None:
         self._rules = tuple(rules)
-        self._whens = tuple(_parse_when(rule.when, f"fault={rule.spec!r}") for rule in self._rules)
         self._rng = rng
         self._counts = [0] * len(self._rules)
 
@@ -162,12 +205,12 @@ class FaultPlan:
     def choose(self, operation: Operation, *, eligible: Callable[[Fault], bool] = _any_fault) -> Fault | None:
         """The fault for this request, or None; counts the request for every rule that applies to it."""
         chosen: Fault | None = None
-        for index, (rule, when) in enumerate(zip(self._rules, self._whens, strict=True)):
+        for index, rule in enumerate(self._rules):
             applies = operation in rule.fault.operations and rule.operation in (None, operation)
             if not applies or not eligible(rule.fault):
                 continue
             self._counts[index] += 1
-            if when.fires(self._counts[index], self._rng) and chosen is None:
+            if rule.when.fires(self._counts[index], self._rng) and chosen is None:
                 chosen = rule.fault
         return chosen
 
@@ -176,45 +219,16 @@ class FaultPlan:
         self._counts = [0] * len(self._rules)
 
 
-_Kind = Literal["always", "p", "every", "nth", "first"]
-# Counted schedules and the smallest number each accepts.
-_COUNTED: Mapping[str, tuple[_Kind, int]] = {"every": ("every", 1), "nth": ("nth", 1), "first": ("first", 0)}
-
-
-@dataclass(frozen=True)
-class _When:
-    kind: _Kind
-    probability: float = 1.0
-    numbers: tuple[int, ...] = ()
-
-    @property
-    def text(self) -> str:
-        if self.kind == "p":
-            return f"p={self.probability!r}".removesuffix(".0")
-        return self.kind if self.kind == "always" else f"{self.kind}:{','.join(map(str, self.numbers))}"
-
-    def fires(self, count: int, rng: random.Random) -> bool:
-        if self.kind == "p":
-            return rng.random() < self.probability
-        if self.kind == "every":
-            return count % self.numbers[0] == 0
-        if self.kind == "nth":
-            return count in self.numbers
-        if self.kind == "first":
-            return count <= self.numbers[0]
-        return True
-
-
-def _parse_when(text: str, where: str) -> _When:
+def _parse_when(text: str, where: str) -> Schedule:
     kind, colon, rest = (part.strip() for part in text.partition(":"))
     if kind == "always" and not colon:
-        return _When("always")
+        return Schedule("always")
     if colon and kind in _COUNTED:
         counted, minimum = _COUNTED[kind]
         parts = [part.strip() for part in rest.split(",")]
         if any(not part.isdecimal() or int(part) < minimum for part in parts) or (kind != "nth" and len(parts) > 1):
             raise FaultError(f"{where} {kind} needs whole numbers >= {minimum}, got {rest!r}")
-        return _When(counted, numbers=tuple(sorted({int(part) for part in parts})))
+        return Schedule(counted, numbers=tuple(sorted({int(part) for part in parts})))
     try:
         probability = float(kind.removeprefix("p=")) if not colon else None
     except ValueError:
@@ -223,7 +237,7 @@ def _parse_when(text: str, where: str) -> _When:
         raise FaultError(f"{where} has WHEN {text.strip()!r}; expected {_WHEN_SHAPES}")
     if not 0 <= probability <= 1:
         raise FaultError(f"{where} probability must be between 0 and 1")
-    return _When("p", probability=probability)
+    return Schedule("p", probability=probability)
 
 
 def _operation(text: str, fault: Fault, where: str) -> Operation:

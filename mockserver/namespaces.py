@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from mockserver.clock import Clock, SystemClock, VirtualClock
 from mockserver.config import Config
-from mockserver.faults import FaultPlan, parse_fault
+from mockserver.faults import FaultPlan, FaultRule
 from mockserver.journal import Journal
 from mockserver.latency import LatencyModel, parse_latency
 from mockserver.ratelimit import RateLimiter, parse_rate_limit
@@ -39,7 +39,7 @@ class Namespace:
         self.clock = clock
         self.journal = Journal(config.journal_entries, config.journal_bytes)
         self.tasks = TaskStore(clock, config.ttl, max_tasks=config.max_tasks, max_bytes=config.task_bytes)
-        self.fault_override: tuple[str, ...] | None = None
+        self.fault_override: tuple[FaultRule, ...] | None = None
         self.latency_override: str | None = None
         self.last_job_at: float | None = None
         self.seed = config.seed
@@ -55,8 +55,9 @@ class Namespace:
         self.limiter = RateLimiter(parse_rate_limit(config.rate_limit)) if config.rate_limit else None
         self._rebuild()
 
-    def set_faults(self, specs: tuple[str, ...] | None) -> None:
-        self.fault_override = specs
+    def set_faults(self, rules: tuple[FaultRule, ...] | None) -> None:
+        """This namespace's own fault rules, or None to follow the server's."""
+        self.fault_override = rules
         self._rebuild()
 
     def set_latency(self, spec: str | None) -> None:
@@ -80,8 +81,13 @@ class Namespace:
             self._rebuild()
 
     @property
+    def fault_rules(self) -> tuple[FaultRule, ...]:
+        return self.config.fault_rules if self.fault_override is None else self.fault_override
+
+    @property
     def fault_specs(self) -> tuple[str, ...]:
-        return self.config.faults if self.fault_override is None else self.fault_override
+        """The rules in force, as their normalised specs (what the admin API shows)."""
+        return tuple(rule.spec for rule in self.fault_rules)
 
     @property
     def latency_spec(self) -> str:
@@ -90,7 +96,7 @@ class Namespace:
     def _rebuild(self) -> None:
         # The default namespace keeps the plain seed, so ids match a server without namespaces.
         self.rng = random.Random(self.seed if self.name == DEFAULT else f"{self.seed}:{self.name}")
-        self.faults = FaultPlan([parse_fault(spec) for spec in self.fault_specs], self.rng)
+        self.faults = FaultPlan(self.fault_rules, self.rng)
         self.latency: LatencyModel = parse_latency(self.latency_spec)
 
 

@@ -85,7 +85,7 @@ class QolabaMock(Verdicts):
 
     def set_fault(self, *specs: str) -> None:
         """Replace the configured faults, e.g. `set_fault("http_429:first:2@status")`; no specs: no faults."""
-        self.namespace.set_faults(tuple(parse_fault(spec).spec for spec in specs))
+        self.namespace.set_faults(tuple(parse_fault(spec) for spec in specs))
 
     def set_latency(self, spec: str | None) -> None:
         """Replace the configured latency, e.g. `set_latency("fixed:20s")`; None goes back to the config's."""

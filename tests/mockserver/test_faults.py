@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
-from mockserver.faults import FAULTS, Fault, FaultError, FaultPlan, FaultRule, Operation, header_fault, parse_fault
+from mockserver.faults import (
+    FAULTS,
+    Fault,
+    FaultError,
+    FaultPlan,
+    Operation,
+    Schedule,
+    header_fault,
+    parse_fault,
+)
 
 NAMES = (
     "http_500, http_429, http_503, gateway_timeout, no_face, bad_image_url, nsfw, task_failed, task_lost, "
@@ -95,7 +105,7 @@ def test_valid_fault_specs_normalise_and_read_back_the_same(
     spec: str, when: str, operation: Operation | None, normalised: str
 ) -> None:
     rule = parse_fault(spec)
-    assert (rule.fault, rule.when, rule.operation, rule.spec) == (
+    assert (rule.fault, rule.when.text, rule.operation, rule.spec) == (
         FAULTS[spec.split(":")[0].strip()],
         when,
         operation,
@@ -242,10 +252,18 @@ def test_an_empty_plan_never_chooses_a_fault() -> None:
     assert chosen(plan(), ["submit", "status"]) == [None, None]
 
 
-def test_a_plan_rejects_a_rule_built_with_an_invalid_schedule() -> None:
-    rule = FaultRule(FAULTS["hang"], "every:0", None, "hang:every:0")
-    with pytest.raises(FaultError, match="every needs whole numbers >= 1"):
-        FaultPlan([rule], random.Random(0))
+@pytest.mark.parametrize(
+    ("kind", "arguments", "message"),
+    [
+        ("every", {"numbers": (0,)}, "every needs whole numbers >= 1"),
+        ("nth", {"numbers": ()}, "nth needs whole numbers >= 1"),
+        ("first", {"numbers": (1, 2)}, "first needs whole numbers >= 0"),
+        ("p", {"probability": 1.5}, "probability must be between 0 and 1"),
+    ],
+)
+def test_a_schedule_built_by_hand_is_held_to_the_grammar(kind: str, arguments: dict[str, Any], message: str) -> None:
+    with pytest.raises(FaultError, match=message):
+        Schedule(kind, **arguments)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -274,3 +292,26 @@ def test_the_header_rejects_unknown_or_inapplicable_faults(value: str, operation
     with pytest.raises(FaultError) as raised:
         header_fault(value, operation)
     assert str(raised.value) == message
+
+
+def test_fault_specs_are_parsed_once_when_configured_never_again_when_plans_are_rebuilt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockserver import Config, create_app
+    from mockserver import faults as faults_module
+
+    parsed: list[str] = []
+    real = faults_module.parse_fault
+
+    def counting(spec: str) -> faults_module.FaultRule:
+        parsed.append(spec)
+        return real(spec)
+
+    monkeypatch.setattr(faults_module, "parse_fault", counting)
+    app = create_app(Config(faults=("http_500:every:3", "no_face:0.1@submit")))
+    space = app.state.backend.default
+    for _ in range(3):
+        space.reset("all")  # rebuilds the plan
+        space.set_faults(None)
+    assert parsed == ["http_500:every:3", "no_face:0.1@submit"]
+    assert space.fault_specs == ("http_500:every:3", "no_face:0.1@submit")
