@@ -42,7 +42,7 @@ class OutputStyle:
     low_res_folder: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutputImage:
     """What one output URL shows. `face_key` is shared by a request's images, `key` is unique to one image."""
 

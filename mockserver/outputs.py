@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import random
 import time
-import uuid
 from collections import OrderedDict
 from typing import Any
 
@@ -39,9 +40,27 @@ class OutputStore:
         return len(self._images)
 
 
+# `json.dumps(..., sort_keys=True)` builds an encoder per call; the key's text must not change (it seeds the
+# image bytes), so the same encoder is built once instead.
+_REQUEST_KEY = json.JSONEncoder(sort_keys=True)
+# The version (4) and variant (RFC 4122) bits of a UUID4, as `uuid.UUID(int=..., version=4)` sets them.
+_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+
+
 def new_uuid(rng: random.Random) -> str:
-    """A UUID4 drawn from the seeded sequence, so ids repeat run to run."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A UUID4 drawn from the seeded sequence, so ids repeat run to run.
+
+    The same text `str(uuid.UUID(int=rng.getrandbits(128), version=4))` gives, at a third of its cost.
+    """
+    digits = f"{rng.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+@functools.lru_cache(maxsize=1)
+def _stamp(second: int) -> str:
+    # Every output of the same second shares its stamp: formatted once per second, not once per request.
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(second))
 
 
 def success(
@@ -67,8 +86,8 @@ def success(
     width, height = floor_to_multiple_of_8(request["width"]), floor_to_multiple_of_8(request["height"])
     # Bytes depend on the seed and the request only, never on order; one face per reference image.
     face_key = digest(seed, request["image"])
-    request_key = json.dumps(request, sort_keys=True)
-    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(min(now, LATEST)))
+    request_key = _REQUEST_KEY.encode(request)
+    stamp = _stamp(math.floor(min(now, LATEST)))
     flagged = _nsfw_flags(rng, request["batch"]) if nsfw else [False] * request["batch"]
     result, low_res = [], []
     for index, is_nsfw in enumerate(flagged):
