@@ -9,15 +9,15 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver import auth, envelope
+from mockserver import _request, auth, envelope
 from mockserver.backend import Backend
 
 # The methods a web page can send without a preflight (DELETE needs one, which this server never grants).
@@ -42,7 +42,7 @@ class GuardMiddleware:
 
     def _refusal(self, scope: Scope) -> JSONResponse | None:
         config = self.backend.config
-        headers = Headers(scope=scope)
+        headers = _request.headers(scope)
         host = _host_name(headers.get("host", ""))
         if _on_loopback(scope, config.host) and not _allowed(host, config.allowed_hosts, config.public_url):
             return _refuse(
@@ -84,6 +84,9 @@ def _host_name(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
+# Asked of the same few names on every request: each answer is worked out once (a bounded cache, since the
+# Host header is the client's to choose).
+@functools.lru_cache(maxsize=1024)
 def is_loopback(name: str) -> bool:
     """A loopback IP address, `localhost` or a name under `.localhost`."""
     if name in _LOOPBACK_NAMES or name.endswith(".localhost"):

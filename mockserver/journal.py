@@ -28,17 +28,23 @@ Headers = tuple[tuple[str, str], ...]
 def kept_headers(raw: Iterable[tuple[str, str]], secrets: Iterable[str] = ()) -> Headers:
     """Response headers as the journal keeps them: names lower-cased, credential headers and any of `secrets`
     (the caller's bearer token) replaced by `[Filtered]`."""
-    # A bearer token is a run of token68 characters: matched whole, so a token "t" leaves "text/plain" alone.
-    hidden = [re.compile(rf"(?<![\w.~+/=-]){re.escape(s)}(?![\w.~+/=-])") for s in secrets if s]
+    hidden = [s for s in secrets if s]
     kept = []
     for name, value in raw:
         name = name.lower()
         if name in _SECRET_HEADERS:
             value = FILTERED
         for secret in hidden:
-            value = secret.sub(FILTERED, value)
+            # Only a value holding the secret at all is searched for it as a whole token.
+            if secret in value:
+                value = _whole_token(secret).sub(FILTERED, value)
         kept.append((name, value))
     return tuple(kept)
+
+
+def _whole_token(secret: str) -> re.Pattern[str]:
+    # A bearer token is a run of token68 characters: matched whole, so a token "t" leaves "text/plain" alone.
+    return re.compile(rf"(?<![\w.~+/=-]){re.escape(secret)}(?![\w.~+/=-])")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver import auth, namespaces
+from mockserver import _request, namespaces
 from mockserver.backend import Backend
 from mockserver.connection_faults import ABORT_KEY
 from mockserver.journal import Body, Entry, kept_headers
@@ -48,8 +47,8 @@ class RecordingMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/__admin"):
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})
-        headers = Headers(scope=scope)
+        state = scope.setdefault("state", {})
+        headers = _request.headers(scope)
         # Looked up, never created: only an authenticated API call creates a namespace (routes.py).
         known = self.backend.namespaces.find(headers.get(namespaces.HEADER, namespaces.DEFAULT))
         started_at = (known or self.backend.default).clock.now()
@@ -57,16 +56,16 @@ class RecordingMiddleware:
         request_body, response_body = bytearray(), bytearray()
         sizes = [0, 0]
         keep_response = [keep]
-        start: list[Message] = []
+        # The answer's status and headers (decoded), once it has started.
+        start: list[tuple[int, list[tuple[str, str]]]] = []
         recorded = False
 
         def record() -> None:
             nonlocal recorded
             recorded = True
-            state = scope["state"]
             space, arrived = state.get(_SPACE_KEY, (known or self.backend.default, started_at))
             answered = start and state.get(ABORT_KEY) is None and not state.get(_GONE_KEY)
-            response_headers = Headers(raw=start[0].get("headers", [])) if start else Headers()
+            response_headers = start[0][1] if start else []
             space.journal.record(
                 Entry(
                     seq=next(self._seq),
@@ -75,12 +74,12 @@ class RecordingMiddleware:
                     finished_at=space.clock.now(),
                     method=scope["method"],
                     path=scope["path"],
-                    status=start[0]["status"] if answered else None,
+                    status=start[0][0] if answered else None,
                     fault=state.get(_FAULT_KEY),
-                    token_id=auth.token_id(headers) if "authorization" in headers else None,
+                    token_id=_request.token_id(scope) if "authorization" in headers else None,
                     request=Body(bytes(request_body), sizes[0], headers.get("content-type", "")),
-                    response=Body(bytes(response_body), sizes[1], response_headers.get("content-type", "")),
-                    response_headers=kept_headers(response_headers.items(), secrets=(_bearer(headers),)),
+                    response=Body(bytes(response_body), sizes[1], _first(response_headers, "content-type")),
+                    response_headers=kept_headers(response_headers, secrets=(_bearer(headers),)),
                 )
             )
 
@@ -92,8 +91,10 @@ class RecordingMiddleware:
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                start.append(message)
-                if Headers(raw=message.get("headers", [])).get("content-type", "").startswith("image/"):
+                raw = message.get("headers", [])
+                decoded = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+                start.append((message["status"], decoded))
+                if _first(decoded, "content-type").startswith("image/"):
                     keep_response[0] = 0  # an image is summarised by its type and size
             elif message["type"] == "http.response.body":
                 _keep(response_body, message.get("body", b""), keep_response[0], sizes, 1)
@@ -108,7 +109,12 @@ class RecordingMiddleware:
                 record()
 
 
-def _bearer(headers: Headers) -> str:
+def _first(headers: list[tuple[str, str]], name: str) -> str:
+    # Starlette writes response header names in lower case.
+    return next((value for key, value in headers if key == name), "")
+
+
+def _bearer(headers: dict[str, str]) -> str:
     # The caller's token, so that an answer echoing it does not put it in the journal.
     return headers.get("authorization", "").strip().partition(" ")[2].strip()
 

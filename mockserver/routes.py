@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from contracts import STATUS, SUBMIT, contract_json, max_request_bytes
 from contracts.schema import base_path, served_paths
-from mockserver import auth, envelope, namespaces, recording
+from mockserver import _request, envelope, namespaces, recording
 from mockserver.backend import Backend, Steering
 from mockserver.bodies import BodyTooLarge, ClientGone, read_body
 from mockserver.clock import Clock
@@ -32,8 +34,8 @@ def reply_response(reply: Reply, headers: dict[str, str] | None = None, *, keys:
     """The reply as JSON, its envelope cut to `keys` (a fidelity profile's; the contract's eight by default)."""
     if reply.raw is not None:
         return Response(reply.raw, reply.status_code, {**reply.headers, **(headers or {})}, reply.media_type)
-    body = envelope.shaped(reply.body, keys)
-    return JSONResponse(body, status_code=reply.status_code, headers={**reply.headers, **(headers or {})})
+    body = envelope.encode(envelope.shaped(reply.body, keys))
+    return Response(body, reply.status_code, {**reply.headers, **(headers or {})}, "application/json")
 
 
 def _bad_request(error: str, detail: str) -> Response:
@@ -51,7 +53,8 @@ async def status(request: Request) -> Response:
 async def _operation(request: Request, operation: str) -> Response:
     backend: Backend = request.app.state.backend
     profile = backend.profile
-    name = request.headers.get(namespaces.HEADER, namespaces.DEFAULT)
+    headers = _request.headers(request.scope)
+    name = headers.get(namespaces.HEADER, namespaces.DEFAULT)
     # Latency counts from arrival, so the fake's own work is inside the configured delay, not added to it.
     arrival_clock = (backend.namespaces.find(name) or backend.default).clock
     arrived = arrival_clock.now()
@@ -69,7 +72,7 @@ async def _operation(request: Request, operation: str) -> Response:
             if replayed is not None:
                 return replayed
         # Who checks what first (credentials or the body) is the profile's: see fidelity/answers.py.
-        admitted = await profile.answers.admit(operation, request.headers, read, backend.config.tokens)
+        admitted = await profile.answers.admit(operation, headers, read, backend.config.tokens)
     except ClientGone:
         recording.note_client_gone(request.scope)
         return Response(status_code=400)  # nobody is left to read it
@@ -80,24 +83,26 @@ async def _operation(request: Request, operation: str) -> Response:
     try:
         # Only a caller the server accepted may create a namespace.
         space = backend.namespaces.get(name)
-        steering = _steering(request, operation, backend.config.max_latency)
+        steering = _steering(headers, operation, backend.config.max_latency)
     except (namespaces.NamespaceError, FaultError, LatencyError) as exc:
         return _bad_request("Invalid Mock Header", str(exc))
     clock = space.clock
     if clock is not arrival_clock:  # a namespace just made, with a virtual clock of its own
         arrived = clock.now()
     recording.note_namespace(request.scope, space, arrived)
-    token_id = auth.token_id(request.headers)
+    token_id = _request.token_id(request.scope)
     if operation == SUBMIT:
         reply = backend.submit(
-            admitted, base_url=str(request.base_url), token_id=token_id, namespace=space.name, steering=steering
+            admitted, base_url=_base_url(request), token_id=token_id, namespace=space.name, steering=steering
         )
     else:
         reply = backend.status(admitted, token_id=token_id, namespace=space.name, steering=steering)
     recording.note_fault(request.scope, reply.fault)
-    stopped = await _held(request, clock, arrived + reply.delay)
-    if stopped is not None:
-        return stopped
+    until = arrived + reply.delay
+    if until > clock.now() or request.app.state.drain.started:  # else there is nothing to wait for
+        stopped = await _held(request, clock, until)
+        if stopped is not None:
+            return stopped
     if reply.connection is not None:
         body = json.dumps(envelope.shaped(reply.body, profile.envelope_keys)).encode()
         return fault_response(reply.connection, body, clock, request.app.state.drain)
@@ -149,9 +154,33 @@ async def _held(request: Request, clock: Clock, until: float) -> Response | None
     return shutting_down() if ending == "draining" else None
 
 
-def _steering(request: Request, operation: str, max_latency: float) -> Steering:
-    fault = request.headers.get(FAULT_HEADER)
-    latency = request.headers.get(LATENCY_HEADER)
+_NOT_STEERED = Steering()
+
+
+def _base_url(request: Request) -> str:
+    scope = request.scope
+    root_path = scope.get("app_root_path", scope.get("root_path", ""))
+    host = _request.headers(scope).get("host")
+    server = scope.get("server")
+    # A server may be a list (Starlette's TestClient): a tuple, to be a cache key.
+    return _base_url_of(scope.get("scheme", "http"), None if server is None else tuple(server), root_path, host)
+
+
+# Asked with the same few values on every request (bounded, since the Host header is the client's to choose).
+@functools.lru_cache(maxsize=128)
+def _base_url_of(scheme: str, server: tuple[str, int | None] | None, root_path: str, host: str | None) -> str:
+    """`str(request.base_url)` for a request with these values (the only parts of the scope it reads)."""
+    headers = [] if host is None else [(b"host", host.encode("latin-1"))]
+    scope: dict[str, Any] = {"type": "http", "scheme": scheme, "server": server, "root_path": root_path}
+    scope.update(headers=headers, path="/", query_string=b"")
+    return str(Request(scope).base_url)
+
+
+def _steering(headers: Mapping[str, str], operation: str, max_latency: float) -> Steering:
+    fault = headers.get(FAULT_HEADER)
+    latency = headers.get(LATENCY_HEADER)
+    if fault is None and latency is None:
+        return _NOT_STEERED
     if fault is not None:
         header_fault(fault, "submit" if operation == SUBMIT else "status")
     if latency is not None:

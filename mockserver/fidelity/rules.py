@@ -72,5 +72,8 @@ _INTEGER_FIELDS = frozenset(rule.name for rule in field_rules(SUBMIT) if rule.ty
 
 
 def _normalised(request: dict[str, Any]) -> dict[str, Any]:
-    # JSON Schema counts 512.0 as an integer; the backend uses it as 512.
-    return {k: int(v) if k in _INTEGER_FIELDS else v for k, v in request.items()}
+    # JSON Schema counts 512.0 as an integer; the backend uses it as 512. `request` is a copy already.
+    for name in _INTEGER_FIELDS:
+        if type(request.get(name)) is float:
+            request[name] = int(request[name])
+    return request

@@ -1,0 +1,68 @@
+"""What one request costs the fake, counted, never timed: the fake runs thousands of times per property-based
+test run, so its own work per request is every user's test time (bench/ has the timings)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from starlette.datastructures import Headers
+
+from mockserver import Config, VirtualClock, create_app
+from tests.conftest import AUTH, valid_body
+
+pytestmark = pytest.mark.anyio
+
+
+@contextmanager
+def counting(owner: Any, name: str) -> Iterator[list[int]]:
+    """Count the calls to `owner.name` while the block runs."""
+    calls = [0]
+    original: Callable[..., Any] = getattr(owner, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(owner, name, counted)
+        yield calls
+
+
+@pytest.fixture
+async def client() -> Any:
+    transport = httpx.ASGITransport(app=create_app(Config(seed=1), clock=VirtualClock()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=AUTH) as client:
+        yield client
+
+
+async def test_a_request_hashes_the_callers_token_once(client: httpx.AsyncClient) -> None:
+    # The route and the journal both need the caller's token id.
+    with counting(hmac, "new") as hashed:
+        await client.post("/getImagetoImage", json=valid_body())
+
+    assert hashed == [1]
+
+
+async def test_a_request_decodes_its_headers_once_for_every_layer(client: httpx.AsyncClient) -> None:
+    # Host guard, journal and route each looked headers up through Starlette's `Headers`, a scan per lookup.
+    with counting(Headers, "__getitem__") as looked_up, counting(Headers, "__init__") as built:
+        await client.post("/getImagetoImage", json=valid_body())
+
+    assert looked_up == built == [0]
+
+
+async def test_answers_are_written_and_read_without_pythons_json_module(client: httpx.AsyncClient) -> None:
+    with counting(json, "dumps") as encoded, counting(json, "loads") as decoded:
+        await client.post("/getImagetoImage", json=valid_body())
+        queued = await client.post("/getImagetoImage", json=valid_body(celery=True))
+        poll = await client.post("/getImage", json={"id": orjson.loads(queued.content)["task_id"]})
+
+    assert poll.json()["status"] == "SUCCESS"
+    assert encoded == decoded == [0]
