@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from contracts.arguments import non_negative_int, non_negative_seconds, positive_int, positive_seconds
+from contracts.dialects import read_answer
 from contracts.schema import STATUS, operation_path
 from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, resolve_target
 
@@ -204,11 +205,38 @@ def _probe(target: Target, args: argparse.Namespace) -> int:
 
 
 def check_reachable(target: Target, timeout: float) -> None:
-    # One request the contract rejects (`{}` lacks the required id), so it costs nothing anywhere.
+    """Stop before the run when the target does not answer or refuses the token: a refused token makes every
+    answer a 401 the contract allows, so a run would read as a pass."""
+    # One request the contract rejects (`{}` lacks the required id), so it costs nothing anywhere; every dialect
+    # checks the key before it reads the id (docs/fidelity.md), so a refused key shows here.
     try:
-        httpx.post(target.base_url + operation_path(STATUS), json={}, headers=target.auth_headers, timeout=timeout)
+        response = httpx.post(
+            target.base_url + operation_path(STATUS), json={}, headers=target.auth_headers, timeout=timeout
+        )
+    except httpx.TimeoutException as exc:
+        raise TargetError(
+            f"cannot reach {target.base_url}: no answer within {timeout:g} s ({type(exc).__name__})"
+        ) from None
     except httpx.HTTPError as exc:
         raise TargetError(f"cannot reach {target.base_url}: {type(exc).__name__}: {exc}") from None
+    reading = read_answer(response.status_code, _json(response))
+    if reading.refuses_credentials:
+        # The backend's words are in error_data ("('Invalid API Key',)"); its `error` is only "Internal Error".
+        words = reading.error_data or reading.error
+        said = f": {words}" if words else ""
+        raise TargetError(
+            target.redact(
+                f"{target.base_url} refused the token in ${target.token_env} (HTTP {response.status_code}{said}); "
+                "nothing was checked"
+            )
+        )
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _rate(text: str) -> str:

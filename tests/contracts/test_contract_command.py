@@ -214,3 +214,20 @@ def test_status_reads_let_a_safe_run_read_pending_answers_without_starting_a_job
     reads = [entry for entry in journal.calls_to("/getImage") if entry.status == 200]
     assert reads and all(entry.response_body["status"] == "PENDING" for entry in reads)
     assert not any(is_valid_request(SUBMIT, body) for body in submits_in_journal(fake))
+
+
+@pytest.mark.parametrize("fidelity", ["contract", "production"])
+@pytest.mark.parametrize("command", ["contract", "probe", "diff"])
+def test_a_refused_token_is_one_line_and_exit_2_before_any_further_request(
+    command: str, fidelity: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every answer a wrong key gets is one the contract allows (401), so a run would otherwise read as a pass.
+    monkeypatch.setenv("QOLABA_EXPIRED_KEY", "sk-expired-key-1b2c")
+    with LiveServer(Config(seed=11, tokens=frozenset({SECRET}), fidelity=fidelity)) as server:
+        code = main([command, "--base-url", server.url, "--token-env", "QOLABA_EXPIRED_KEY"])
+        sent = list(server.app.state.backend.namespaces.get().journal)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"qolaba-mock: error: {server.url} refused the token in $QOLABA_EXPIRED_KEY (HTTP ")
+    assert err.count("\n") == 1 and "sk-expired-key-1b2c" not in err
+    assert len(sent) == 1  # the reachability request, and nothing after it
