@@ -24,6 +24,8 @@ class FailureRecord:
     # What makes two failures the same, when the message quotes each answer (a schema violation: where in the
     # schema and the answer it broke); empty means the message itself.
     sameness: str = ""
+    # The reproduce line sends the run's token with a submit the contract accepts: pasted, it starts a GPU job.
+    costs_a_job: bool = False
 
     @property
     def key(self) -> tuple[str, str, str, str]:

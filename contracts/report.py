@@ -9,7 +9,7 @@ import html
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from contracts.outcome import RunOutcome
+from contracts.outcome import FailureRecord, RunOutcome
 
 HEADERS = ("operation", "check", "cases", "failures")
 
@@ -26,7 +26,7 @@ def summary(outcome: RunOutcome) -> str:
         status = f" (HTTP {failure.status_code})" if failure.status_code is not None else ""
         lines.append(f"{number}. {failure.operation} {failure.check}{status}: {failure.title}")
         lines.extend(f"   {line}" for line in failure.message.splitlines()[:6])
-        lines.append(f"   reproduce: {failure.curl}")
+        lines.append(f"   {reproduce_label(failure)}: {failure.curl}")
     lines.extend(f"error: {error}" for error in outcome.errors)
     lines.append(
         f"{outcome.verdict}: {len(outcome.failures)} distinct failures, {outcome.requests} requests, "
@@ -34,6 +34,10 @@ def summary(outcome: RunOutcome) -> str:
         f"mode {outcome.mode}, {outcome.seconds:.1f} s against {outcome.base_url}"
     )
     return "\n".join(lines)
+
+
+def reproduce_label(failure: FailureRecord) -> str:
+    return "reproduce (starts a GPU job)" if failure.costs_a_job else "reproduce"
 
 
 def refusal_lines(outcome: RunOutcome) -> list[str]:
@@ -75,9 +79,8 @@ def junit_xml(outcome: RunOutcome) -> bytes:
             for failure in outcome.failures.values():
                 if (failure.operation, failure.check) == (operation, check):
                     node = ET.SubElement(case, "failure", message=failure.title, type=failure.check)
-                    node.text = (
-                        f"{failure.message}\n\nreproduce: {failure.curl}\n\nresponse: {failure.response_excerpt}"
-                    )
+                    reproduce = f"{reproduce_label(failure)}: {failure.curl}"
+                    node.text = f"{failure.message}\n\n{reproduce}\n\nresponse: {failure.response_excerpt}"
     if outcome.errors:
         suite = ET.SubElement(suites, "testsuite", name="run", tests="1", failures="0", errors="1")
         case = ET.SubElement(suite, "testcase", classname="run", name="could run every phase")
@@ -106,7 +109,8 @@ def html_page(outcome: RunOutcome) -> str:
     failures = "".join(
         f"<h3>{number}. {e(f.operation)} &mdash; {e(f.check)}</h3><p>{e(f.title)}"
         f"{f' (HTTP {f.status_code})' if f.status_code is not None else ''}</p><pre>{e(f.message)}</pre>"
-        f"<p>Reproduce:</p><pre>{e(f.curl)}</pre><p>Response:</p><pre>{e(f.response_excerpt)}</pre>"
+        f"<p>{e(reproduce_label(f).capitalize())}:</p><pre>{e(f.curl)}</pre>"
+        f"<p>Response:</p><pre>{e(f.response_excerpt)}</pre>"
         for number, f in enumerate(outcome.failures.values(), start=1)
     )
     errors = "".join(f"<pre>{e(error)}</pre>" for error in outcome.errors)

@@ -29,9 +29,10 @@ from schemathesis.specs.openapi.checks import content_type_conformance
 from contracts import checks, refusal_checks
 from contracts.lifecycle import Poll, PollSettings, poll_until_terminal
 from contracts.outcome import FailureRecord, RunOutcome
-from contracts.safety import Mode, SpendGuard, SpendRefused, guarded
+from contracts.reproduce import FollowupFailed, curl_line, excerpt
+from contracts.safety import Mode, SpendGuard, SpendRefused, guarded, starts_a_job
 from contracts.schema import STATUS, load_schema
-from contracts.target import TOKEN_PLACEHOLDER, Target
+from contracts.target import Target
 
 if TYPE_CHECKING:
     from schemathesis import Case
@@ -190,6 +191,10 @@ def _record(recorder: Any, target: Target, outcome: RunOutcome, *, phase: str) -
                 interaction = recorder.interactions.get(case_id)
                 response = interaction.response if interaction is not None else None
                 failure = check.failure_info.failure
+                followup = getattr(failure, "exception", None)
+                if isinstance(followup, FollowupFailed):
+                    outcome.add_failure(_followup_failure(case, check.name, failure.title, followup, target, phase))
+                    continue
                 record = _failure(case, check.name, failure.title, failure.message, response, target, phase)
                 outcome.add_failure(dataclasses.replace(record, sameness=_sameness(failure)))
 
@@ -205,9 +210,6 @@ def _sameness(failure: Any) -> str:
 def _failure(
     case: Case[Any], check: str, title: str, message: str, response: Any, target: Target, phase: str
 ) -> FailureRecord:
-    excerpt = ""
-    if response is not None:
-        excerpt = response.content[:400].decode("utf-8", "replace") if response.content else ""
     return FailureRecord(
         operation=case.operation.label,
         check=check,
@@ -215,16 +217,26 @@ def _failure(
         message=target.redact(str(message)),
         curl=curl_line(case, target),
         status_code=response.status_code if response is not None else None,
-        response_excerpt=target.redact(excerpt),
+        response_excerpt=target.redact(excerpt(response)),
         phase=phase,
+        costs_a_job=starts_a_job(case),
     )
 
 
-def curl_line(case: Case[Any], target: Target) -> str:
-    """A pasteable curl for `case` against the real base URL; the token is left to the shell as $TOKEN."""
-    command = case.as_curl_command(headers={"Authorization": "x"}, base_url=target.base_url)
-    command = command.replace("'Authorization: [Filtered]'", f'"Authorization: Bearer {TOKEN_PLACEHOLDER}"')
-    return target.redact(command)
+def _followup_failure(
+    case: Case[Any], check: str, title: str, followup: FollowupFailed, target: Target, phase: str
+) -> FailureRecord:
+    # The failure is about the answer to a request the check sent itself: show that request and that answer.
+    return FailureRecord(
+        operation=case.operation.label,
+        check=check,
+        title=target.redact(str(title)),
+        message=target.redact(followup.reason),
+        curl=target.redact(followup.curl),
+        status_code=followup.status_code,
+        response_excerpt=target.redact(followup.excerpt),
+        phase=phase,
+    )
 
 
 def _poll_queued(
