@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import schemathesis
 
 from contracts._answers import broken_fields, envelope_of, is_contract_operation, operation_id_of
-from contracts.lifecycle import PollSettings, base_url_of, credentials_of, poll_until_terminal
+from contracts.lifecycle import Poll, PollSettings, base_url_of, credentials_of, poll_until_terminal
 from contracts.refusal_checks import reading_of, record_refusal, spoken_otherwise
 from contracts.reproduce import FollowupFailed
 from contracts.safety import decoded_body, is_valid_request, poisoned
@@ -54,14 +54,21 @@ def queued_task_reaches_terminal_state(ctx: Any, response: Response, case: Case[
         watcher(case, response)
         return None
     poll = poll_until_terminal(case, response, POLL_SETTINGS)
-    assert poll.reached_terminal_state, describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
+    assert poll.reached_terminal_state, describe_unfinished(poll)
     return None
 
 
-def describe_unfinished(task_id: str, status: str | None, waited: float, error: str | None) -> str:
-    if error is not None:
-        return f"polling task {task_id} failed: {error}"
-    return f"task {task_id} still {status or 'unreadable'} after {waited:.1f} s of polling"
+def describe_unfinished(poll: Poll) -> str:
+    """Why a polled task has no end to judge: polling failed, an answer left the lifecycle, or time ran out."""
+    if poll.error is not None:
+        return f"polling task {poll.task_id} failed: {poll.error}"
+    if poll.left_the_lifecycle:
+        status = f"status {poll.status!r}" if poll.status is not None else "no status"
+        return (
+            f"task {poll.task_id} answered HTTP {poll.status_code} with {status}, neither PENDING nor an end; "
+            "polling stopped at that answer"
+        )
+    return f"task {poll.task_id} still {poll.status or 'unreadable'} after {poll.waited:.1f} s of polling"
 
 
 # Per schema, the (operation, check) pairs already probed: each probe is sent once per operation per run.

@@ -14,23 +14,20 @@ Queued tasks are polled to a terminal state at the end, all at once, and their f
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
 from schemathesis import GenerationMode
-from schemathesis.core.failures import FailureGroup
 from schemathesis.engine import StopReason, events, from_schema
-from schemathesis.specs.openapi.checks import content_type_conformance
 
 from contracts import checks, refusal_checks
-from contracts.lifecycle import Poll, PollSettings, poll_until_terminal
-from contracts.outcome import FailureRecord, RunOutcome
-from contracts.reproduce import FollowupFailed, curl_line, excerpt
-from contracts.safety import Mode, SpendGuard, SpendRefused, guarded, starts_a_job
+from contracts.failures import check_failure_record
+from contracts.lifecycle import PollSettings
+from contracts.outcome import RunOutcome
+from contracts.queued_tasks import poll_queued
+from contracts.safety import Mode, SpendGuard, SpendRefused, guarded
 from contracts.schema import STATUS, load_schema
 from contracts.target import Target
 
@@ -40,13 +37,6 @@ if TYPE_CHECKING:
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 REJECTED_ONLY_PHASES = ("examples", "coverage", "fuzzing")
-# Run on each queued task's final answer: with `celery: true` forced, the only place a full run sees images.
-FINAL_ANSWER_CHECKS = (
-    refusal_checks.documented_response_schema,
-    refusal_checks.documented_status_code,
-    content_type_conformance,
-    *checks.ANSWER_CHECKS,
-)
 
 
 @dataclass(frozen=True)
@@ -79,7 +69,7 @@ def run_contract(target: Target, options: RunOptions, *, app: Any = None) -> Run
         checks.forget_run(schema)
         outcome.valid_requests += run_pass.guard.spent
         outcome.refused += run_pass.guard.refused
-    _poll_queued(queued, target, options, outcome)
+    poll_queued(queued, target, PollSettings(deadline=options.task_timeout, interval=options.poll_interval), outcome)
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -191,100 +181,4 @@ def _record(recorder: Any, target: Target, outcome: RunOutcome, *, phase: str) -
                 interaction = recorder.interactions.get(case_id)
                 response = interaction.response if interaction is not None else None
                 failure = check.failure_info.failure
-                followup = getattr(failure, "exception", None)
-                if isinstance(followup, FollowupFailed):
-                    outcome.add_failure(_followup_failure(case, check.name, failure.title, followup, target, phase))
-                    continue
-                record = _failure(case, check.name, failure.title, failure.message, response, target, phase)
-                outcome.add_failure(dataclasses.replace(record, sameness=_sameness(failure)))
-
-
-def _sameness(failure: Any) -> str:
-    # A schema violation quotes the answer, which differs case by case; where it broke the schema does not.
-    schema_path = getattr(failure, "schema_path", None)
-    if schema_path is None:
-        return ""
-    return f"{'/'.join(map(str, schema_path))} at /{'/'.join(map(str, getattr(failure, 'instance_path', ())))}"
-
-
-def _failure(
-    case: Case[Any], check: str, title: str, message: str, response: Any, target: Target, phase: str
-) -> FailureRecord:
-    return FailureRecord(
-        operation=case.operation.label,
-        check=check,
-        title=target.redact(str(title)),
-        message=target.redact(str(message)),
-        curl=curl_line(case, target),
-        status_code=response.status_code if response is not None else None,
-        response_excerpt=target.redact(excerpt(response)),
-        phase=phase,
-        costs_a_job=starts_a_job(case),
-    )
-
-
-def _followup_failure(
-    case: Case[Any], check: str, title: str, followup: FollowupFailed, target: Target, phase: str
-) -> FailureRecord:
-    # The failure is about the answer to a request the check sent itself: show that request and that answer.
-    return FailureRecord(
-        operation=case.operation.label,
-        check=check,
-        title=target.redact(str(title)),
-        message=target.redact(followup.reason),
-        curl=target.redact(followup.curl),
-        status_code=followup.status_code,
-        response_excerpt=target.redact(followup.excerpt),
-        phase=phase,
-    )
-
-
-def _poll_queued(
-    queued: list[tuple[Case[Any], Response]], target: Target, options: RunOptions, out: RunOutcome
-) -> None:
-    settings = PollSettings(deadline=options.task_timeout, interval=options.poll_interval)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        polls = list(pool.map(lambda item: (item[0], poll_until_terminal(item[0], item[1], settings)), queued))
-    out.tasks_polled = len(polls)
-    out.requests += sum(poll.polls for _, poll in polls)
-    check = checks.queued_task_reaches_terminal_state.__name__
-    for submit_case, poll in polls:
-        finished = poll.reached_terminal_state
-        out.tally(submit_case.operation.label, check, failed=not finished)
-        if not finished:
-            message = checks.describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
-            out.add_failure(_failure(submit_case, check, "Queued task never finished", message, None, target, "poll"))
-        elif poll.response is not None and refusal_checks.forbidden(submit_case):
-            _judge_at_poll(submit_case, poll, target, out)
-        _check_final_answer(poll, target, out)
-
-
-def _judge_at_poll(submit_case: Case[Any], poll: Poll, target: Target, out: RunOutcome) -> None:
-    # A request the contract rejects was queued: its refusal, if any, is the task's final answer.
-    assert poll.response is not None
-    check = refusal_checks.refuses_what_the_contract_forbids.__name__
-    with refusal_checks.recording_refusals(submit_case.operation.schema, out.refused_as):
-        try:
-            refusal_checks.judge_refusal(submit_case, refusal_checks.reading_of(poll.response, polled=True))
-            out.tally(submit_case.operation.label, check, failed=False)
-        except AssertionError as exc:
-            out.tally(submit_case.operation.label, check, failed=True)
-            title = "A request the contract rejects was accepted"
-            out.add_failure(_failure(submit_case, check, title, str(exc), poll.response, target, "poll"))
-
-
-def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> None:
-    if poll.case is None or poll.response is None:
-        return
-    label = poll.case.operation.label
-    for check in FINAL_ANSWER_CHECKS:
-        try:
-            poll.case.validate_response(poll.response, checks=[check])
-            out.tally(label, check.__name__, failed=False)
-        except FailureGroup as group:
-            out.tally(label, check.__name__, failed=True)
-            for failure in group.exceptions:
-                record = _failure(
-                    poll.case, check.__name__, failure.title, failure.message, poll.response, target, "poll"
-                )
-                out.add_failure(dataclasses.replace(record, sameness=_sameness(failure)))
+                outcome.add_failure(check_failure_record(case, check.name, failure, response, target, phase))

@@ -12,12 +12,15 @@ import pytest
 
 from contracts import SUBMIT
 from contracts.commands import REMOTE_MAX_SPEND, REMOTE_RATE_LIMIT, contract_options
+from contracts.report import summary
 from contracts.runner import RunOptions, run_contract
 from contracts.safety import is_valid_request
 from contracts.target import Target, resolve_target
 from mockserver import Config, create_app
 from mockserver.cli import main
 from mockserver.server import LiveServer
+from tests.conftest import TOKEN
+from tests.contracts.drifted_fakes import FINISHED_TASK_RESPELLED
 
 # Distinctive, so a grep for it in every artifact means something.
 SECRET = "sk-qolaba-contract-7f3a9c1e5b"
@@ -232,3 +235,22 @@ def test_a_refused_token_is_one_line_and_exit_2_before_any_further_request(
     assert err.startswith(f"qolaba-mock: error: {server.url} refused the token in $QOLABA_EXPIRED_KEY (HTTP ")
     assert err.count("\n") == 1 and "sk-expired-key-1b2c" not in err
     assert len(sent) == 1  # the reachability request, and nothing after it
+
+
+def test_a_polled_answer_outside_the_lifecycle_is_reported_at_once_and_its_task_not_polled_again() -> None:
+    app = FINISHED_TASK_RESPELLED.build()
+    # The spend pass has no stateful phase, so only the run's own polling reads the queued tasks.
+    options = RunOptions(mode="full", max_spend=2, max_examples=5, poll_interval=0.01, task_timeout=30)
+    outcome = run_contract(Target("http://testserver", TOKEN), options, app=app)
+    journal = app.state.backend.namespaces.get().journal  # type: ignore[attr-defined]
+    queued = {entry.response_body["task_id"] for entry in journal.calls_to("/getImagetoImage") if entry.status == 200}
+    polls = [entry for entry in journal.calls_to("/getImage") if _polled_id(entry.request_body) in queued]
+    assert outcome.tasks_polled == len(queued) == len(polls) > 0  # one poll each: the first answer was already wrong
+    failing = {(operation, check) for operation, check in outcome.failing}
+    assert ("POST /getImage", "status_matches_http_code") in failing
+    assert ("POST /getImagetoImage", "queued_task_reaches_terminal_state") not in failing, summary(outcome)
+
+
+def _polled_id(body: object) -> str | None:
+    task_id = body.get("id") if isinstance(body, dict) else None
+    return task_id if isinstance(task_id, str) else None
