@@ -44,6 +44,8 @@ class RunOutcome:
     valid_requests: int = 0  # submits the contract accepts, i.e. GPU jobs started
     refused: int = 0  # generated valid submits the spend guard kept off the wire
     tasks_polled: int = 0
+    # Valid submits answered without a task to poll, by how: "HTTP 401 Not authenticated" -> count.
+    answered_at_once: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     unreachable: bool = False
     # How requests the contract rejects were refused: (operation, fields broken, how) -> count.

@@ -30,10 +30,16 @@ def summary(outcome: RunOutcome) -> str:
     lines.extend(f"error: {error}" for error in outcome.errors)
     lines.append(
         f"{outcome.verdict}: {len(outcome.failures)} distinct failures, {outcome.requests} requests, "
-        f"{outcome.valid_requests} valid submits (GPU jobs), {outcome.tasks_polled} tasks polled, "
-        f"mode {outcome.mode}, {outcome.seconds:.1f} s against {outcome.base_url}"
+        f"{submits(outcome)}, mode {outcome.mode}, {outcome.seconds:.1f} s against {outcome.base_url}"
     )
     return "\n".join(lines)
+
+
+def submits(outcome: RunOutcome) -> str:
+    """Valid submits and tasks polled, and why they differ where a valid submit got no task."""
+    at_once = ", ".join(f"{count} answered at once: {how}" for how, count in sorted(outcome.answered_at_once.items()))
+    jobs = f"GPU jobs; {at_once}" if at_once else "GPU jobs"
+    return f"{outcome.valid_requests} valid submits ({jobs}), {outcome.tasks_polled} tasks polled"
 
 
 def reproduce_label(failure: FailureRecord) -> str:
@@ -119,7 +125,7 @@ def html_page(outcome: RunOutcome) -> str:
         f"<style>{_STYLE}</style></head><body><h1>Contract check: "
         f"<span class='{verdict_class}'>{e(outcome.verdict)}</span></h1>"
         f"<p>{e(outcome.base_url)} &middot; mode {e(outcome.mode)} &middot; {outcome.requests} requests &middot; "
-        f"{outcome.valid_requests} valid submits &middot; {outcome.tasks_polled} tasks polled &middot; "
+        f"{e(submits(outcome))} &middot; "
         f"{outcome.seconds:.1f} s</p>"
         f"<table><tr>{''.join(f'<th>{h}</th>' for h in HEADERS)}</tr>{rows}</table>"
         f"{'<h2>Failures</h2>' + failures if failures else ''}{'<h2>Errors</h2>' + errors if errors else ''}"

@@ -68,6 +68,7 @@ def run_contract(target: Target, options: RunOptions, *, app: Any = None) -> Run
             _run_engine(schema, target, outcome)
         checks.forget_run(schema)
         outcome.valid_requests += run_pass.guard.spent
+        outcome.answered_at_once.update(run_pass.guard.answered_at_once)
         outcome.refused += run_pass.guard.refused
     poll_queued(queued, target, PollSettings(deadline=options.task_timeout, interval=options.poll_interval), outcome)
     outcome.seconds = time.monotonic() - started

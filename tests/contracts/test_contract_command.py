@@ -254,3 +254,16 @@ def test_a_polled_answer_outside_the_lifecycle_is_reported_at_once_and_its_task_
 def _polled_id(body: object) -> str | None:
     task_id = body.get("id") if isinstance(body, dict) else None
     return task_id if isinstance(task_id, str) else None
+
+
+def test_every_valid_submit_is_polled_or_the_summary_says_how_it_was_answered_at_once() -> None:
+    app = create_app(Config(seed=3, tokens=frozenset({SECRET})))
+    options = RunOptions(mode="full", max_examples=10, max_spend=None, poll_interval=0.01)
+    outcome = run_contract(Target("http://testserver", SECRET), options, app=app)
+    # schemathesis's coverage phase sends the valid body once without its Authorization header: refused, not queued.
+    assert outcome.answered_at_once == {"HTTP 401 Not authenticated": 1}
+    assert outcome.valid_requests == outcome.tasks_polled + 1
+    assert (
+        f"{outcome.valid_requests} valid submits (GPU jobs; 1 answered at once: HTTP 401 Not authenticated), "
+        f"{outcome.tasks_polled} tasks polled"
+    ) in summary(outcome)
