@@ -6,6 +6,7 @@ Exit codes: 0 the API conforms, 1 violations (drift) found, 2 usage or connectio
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, resolve_tar
 
 if TYPE_CHECKING:
     # Imported lazily at run time: schemathesis is heavy, and `qolaba-mock serve` should start fast.
+    from contracts.progress import Progress
     from contracts.runner import RunOptions
     from contracts.safety import Mode
 
@@ -110,7 +112,7 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
     if args.report_dir is not None:
         _writable(args.report_dir)  # before the run, not after minutes of requests
     print(_plan(target, options), file=sys.stderr, flush=True)
-    outcome = run_contract(target, options)
+    outcome = run_contract(target, options, progress=_progress(target))
     print(summary(outcome))
     if target.is_loopback and any(check in AUTH_CHECKS for _, check in outcome.failing):
         print(f"hint: qolaba-mock serve accepts any token unless started with --token ${target.token_env}")
@@ -122,6 +124,14 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
         for path in written:
             print(f"wrote {path}")
     return outcome.exit_code
+
+
+def _progress(target: Target) -> Progress:
+    from contracts.progress import progress_for
+
+    # A CI log keeps every rewrite of a live line, even where the runner gives it a terminal.
+    live = sys.stderr.isatty() and not os.environ.get("CI")
+    return progress_for(sys.stderr, live=live, redact=target.redact)
 
 
 def _writable(directory: Path) -> None:

@@ -6,6 +6,7 @@ images; and a request the contract rejects that the API queued is refused, if at
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from contracts import checks, refusal_checks
 from contracts.failures import check_failure_record, failure_record
 from contracts.lifecycle import Poll, PollSettings, poll_until_terminal
 from contracts.outcome import RunOutcome
+from contracts.progress import Progress
 from contracts.target import Target
 
 if TYPE_CHECKING:
@@ -33,11 +35,27 @@ _PARALLEL_POLLS = 8
 
 
 def poll_queued(
-    queued: list[tuple[Case[Any], Response]], target: Target, settings: PollSettings, out: RunOutcome
+    queued: list[tuple[Case[Any], Response]],
+    target: Target,
+    settings: PollSettings,
+    out: RunOutcome,
+    progress: Progress,
 ) -> None:
     """Poll every queued task to its end (or `settings.deadline`), then judge how and where each ended."""
+    if queued:
+        progress.phase(
+            f"contract: polling {len(queued)} queued tasks, each until it ends or {settings.deadline:g} s pass"
+        )
+    ended = itertools.count(1)
+
+    def follow(item: tuple[Case[Any], Response]) -> tuple[Case[Any], Poll]:
+        poll = poll_until_terminal(item[0], item[1], settings)
+        how = f"{poll.status or poll.error or f'HTTP {poll.status_code}'} after {poll.waited:.0f} s"
+        progress.step(f"contract: {next(ended)} of {len(queued)} queued tasks polled; the last {how} ({poll.task_id})")
+        return item[0], poll
+
     with ThreadPoolExecutor(max_workers=_PARALLEL_POLLS) as pool:
-        polls = list(pool.map(lambda item: (item[0], poll_until_terminal(item[0], item[1], settings)), queued))
+        polls = list(pool.map(follow, queued))
     out.tasks_polled = len(polls)
     out.requests += sum(poll.polls for _, poll in polls)
     for submit_case, poll in polls:

@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.engine import StopReason, events, from_schema
+from schemathesis.engine.run import INTERNAL_PHASES
 
 from contracts import checks, refusal_checks
 from contracts.failures import check_failure_record
 from contracts.lifecycle import PollSettings
 from contracts.outcome import RunOutcome
+from contracts.progress import Progress, Silent
 from contracts.queued_tasks import poll_queued
 from contracts.safety import Mode, SpendGuard, SpendRefused, guarded
 from contracts.schema import STATUS, load_schema
@@ -53,8 +55,15 @@ class RunOptions:
     status_reads: bool = False
 
 
-def run_contract(target: Target, options: RunOptions, *, app: Any = None) -> RunOutcome:
-    """Check `target` against the contract; `app` runs it in-process against an ASGI app instead of a socket."""
+def run_contract(
+    target: Target, options: RunOptions, *, app: Any = None, progress: Progress | None = None
+) -> RunOutcome:
+    """Check `target` against the contract; `app` runs it in-process against an ASGI app instead of a socket.
+
+    `progress` hears of each phase as it begins and of each scenario and polled task as it ends; by default the
+    run reports nothing until it returns.
+    """
+    progress = progress or Silent()
     outcome = RunOutcome(base_url=target.base_url, mode=options.mode)
     started = time.monotonic()
     queued: list[tuple[Case[Any], Response]] = []
@@ -65,12 +74,14 @@ def run_contract(target: Target, options: RunOptions, *, app: Any = None) -> Run
             checks.deferred_task_polling(schema, lambda c, r: queued.append((c, r))),
             refusal_checks.recording_refusals(schema, outcome.refused_as),
         ):
-            _run_engine(schema, target, outcome)
+            _run_engine(schema, target, outcome, _PassProgress(progress, run_pass.about, outcome))
         checks.forget_run(schema)
         outcome.valid_requests += run_pass.guard.spent
         outcome.answered_at_once.update(run_pass.guard.answered_at_once)
         outcome.refused += run_pass.guard.refused
-    poll_queued(queued, target, PollSettings(deadline=options.task_timeout, interval=options.poll_interval), outcome)
+    settings = PollSettings(deadline=options.task_timeout, interval=options.poll_interval)
+    poll_queued(queued, target, settings, outcome, progress)
+    progress.done()
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -84,6 +95,7 @@ class _Pass:
     phases: tuple[str, ...]
     max_examples: int
     operation_id: str | None = None  # None: every operation
+    about: str = ""  # what the pass sends, when a run has more than one
 
 
 def _passes(options: RunOptions) -> list[_Pass]:
@@ -93,18 +105,23 @@ def _passes(options: RunOptions) -> list[_Pass]:
     if options.mode == "full" and options.max_spend is None:
         both = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         return [_Pass(SpendGuard("full"), both, ALL_PHASES, options.max_examples)]
-    rejected_only = _Pass(SpendGuard("safe"), (GenerationMode.NEGATIVE,), REJECTED_ONLY_PHASES, options.max_examples)
-    passes = [rejected_only]
+    negative, positive = (GenerationMode.NEGATIVE,), (GenerationMode.POSITIVE,)
+    rejected = "requests the contract rejects"
+    passes = [_Pass(SpendGuard("safe"), negative, REJECTED_ONLY_PHASES, options.max_examples, about=rejected)]
     if options.status_reads:
         reads = SpendGuard("safe", status_reads=True)
-        positive = (GenerationMode.POSITIVE,)
-        passes.append(_Pass(reads, positive, REJECTED_ONLY_PHASES, options.max_examples, operation_id=STATUS))
+        passes.append(
+            _Pass(
+                reads, positive, REJECTED_ONLY_PHASES, options.max_examples, operation_id=STATUS, about="status reads"
+            )
+        )
     if options.mode == "safe" or not options.max_spend:
         return passes
     # The documented example spends one job; positive fuzzing spends the rest, one case per example.
     spend_phases = ("examples", "fuzzing") if options.max_spend > 1 else ("examples",)
     spend_guard = SpendGuard("full", max_spend=options.max_spend)
-    spend = _Pass(spend_guard, (GenerationMode.POSITIVE,), spend_phases, max(options.max_spend - 1, 1))
+    about = f"valid submits, at most {options.max_spend}"
+    spend = _Pass(spend_guard, positive, spend_phases, max(options.max_spend - 1, 1), about=about)
     return [*passes, spend]
 
 
@@ -140,10 +157,33 @@ def _schema(target: Target, options: RunOptions, app: Any, run_pass: _Pass) -> A
     return schema
 
 
-def _run_engine(schema: Any, target: Target, outcome: RunOutcome) -> None:
+class _PassProgress:
+    """Tells `progress` of one pass's phases: once as each begins, then as its scenarios end."""
+
+    def __init__(self, progress: Progress, about: str, outcome: RunOutcome) -> None:
+        self.progress, self.about, self.outcome = progress, f" ({about})" if about else "", outcome
+        self.current: str | None = None
+
+    def began(self, phase: Any) -> None:
+        # Coverage may run again for a few operations; that is the same phase to a reader.
+        if phase.is_enabled and phase.name not in INTERNAL_PHASES and phase.name != self.current:
+            self.current = phase.name
+            self.progress.phase(f"contract: {phase.name} phase{self.about}")
+
+    def scenario_ended(self) -> None:
+        failures = len(self.outcome.failures)
+        self.progress.step(
+            f"contract: {self.current} phase{self.about}: {self.outcome.requests} requests, {failures} failures so far"
+        )
+
+
+def _run_engine(schema: Any, target: Target, outcome: RunOutcome, progress: _PassProgress) -> None:
     for event in from_schema(schema).execute():
-        if isinstance(event, (events.ScenarioFinished, events.FuzzScenarioFinished)):
+        if isinstance(event, events.PhaseStarted):
+            progress.began(event.phase)
+        elif isinstance(event, (events.ScenarioFinished, events.FuzzScenarioFinished)):
             _record(event.recorder, target, outcome, phase=str(getattr(event, "phase", "fuzzing")))
+            progress.scenario_ended()
         elif isinstance(event, events.NonFatalError):
             if _is_spend_refusal(event.value):
                 outcome.refused += 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import re
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ import pytest
 
 from contracts import SUBMIT
 from contracts.commands import REMOTE_MAX_SPEND, REMOTE_RATE_LIMIT, contract_options
+from contracts.progress import progress_for
 from contracts.report import summary
 from contracts.runner import RunOptions, run_contract
 from contracts.safety import is_valid_request
@@ -267,3 +270,40 @@ def test_every_valid_submit_is_polled_or_the_summary_says_how_it_was_answered_at
         f"{outcome.valid_requests} valid submits (GPU jobs; 1 answered at once: HTTP 401 Not authenticated), "
         f"{outcome.tasks_polled} tasks polled"
     ) in summary(outcome)
+
+
+def test_progress_is_one_stderr_line_per_phase_when_stderr_is_not_a_terminal(
+    fake: LiveServer, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(contract(fake.url, token_env)) == 0
+    err = capsys.readouterr().err
+    progress = [line for line in err.splitlines() if line.startswith("contract: ")]
+    phases = ["examples", "coverage", "fuzzing", "stateful"]
+    assert progress[:4] == [f"contract: {phase} phase" for phase in phases], err
+    (polling,) = progress[4:]
+    assert re.fullmatch(r"contract: polling \d+ queued tasks, each until it ends or 300 s pass", polling), err
+    assert "\r" not in err and SECRET not in err
+
+
+def test_a_capped_run_names_what_each_pass_sends_in_its_phase_lines(
+    fake: LiveServer, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(contract(fake.url, token_env, "--mode", "full", "--max-spend", "2")) == 0
+    progress = [line for line in capsys.readouterr().err.splitlines() if line.startswith("contract: ")]
+    assert progress[:4] == [
+        "contract: examples phase (requests the contract rejects)",
+        "contract: coverage phase (requests the contract rejects)",
+        "contract: fuzzing phase (requests the contract rejects)",
+        "contract: examples phase (valid submits, at most 2)",
+    ]
+
+
+def test_on_a_terminal_progress_rewrites_one_line_and_clears_it_at_the_end() -> None:
+    stream = io.StringIO()
+    progress = progress_for(stream, live=True, redact=Target("http://x", SECRET).redact)
+    progress.phase("contract: coverage phase")
+    progress.step(f"contract: polled 1 of 2 tasks; task {SECRET}")
+    progress.done()
+    assert stream.getvalue() == (
+        "\r\x1b[Kcontract: coverage phase\r\x1b[Kcontract: polled 1 of 2 tasks; task $TOKEN\r\x1b[K"
+    )
