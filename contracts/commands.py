@@ -198,6 +198,7 @@ def _probe(target: Target, args: argparse.Namespace) -> int:
         free=args.mode == "free",
         task_timeout=args.task_timeout,
         poll_interval=args.poll_interval,
+        progress=_progress(target),
     )
     # Each profile's fake answers the same matrix in-process; the closest one is named last.
     profiles = agreements(report) if report.rows else []
