@@ -23,7 +23,7 @@ from mockserver import Config, create_app
 from mockserver.cli import main
 from mockserver.server import LiveServer
 from tests.conftest import TOKEN
-from tests.contracts.drifted_fakes import FINISHED_TASK_RESPELLED
+from tests.contracts.drifted_fakes import FINISHED_TASK_RESPELLED, DriftedApp, Exchange
 
 # Distinctive, so a grep for it in every artifact means something.
 SECRET = "sk-qolaba-contract-7f3a9c1e5b"
@@ -307,3 +307,23 @@ def test_on_a_terminal_progress_rewrites_one_line_and_clears_it_at_the_end() -> 
     assert stream.getvalue() == (
         "\r\x1b[Kcontract: coverage phase\r\x1b[Kcontract: polled 1 of 2 tasks; task $TOKEN\r\x1b[K"
     )
+
+
+def _status_read_answered_in_fastapi_words(exchange: Exchange) -> None:
+    if exchange.path.endswith("/getImage") and exchange.status == 200:
+        exchange.body = {"detail": "Not Found"}
+
+
+def test_a_polled_answer_outside_the_lifecycle_that_no_answer_check_reads_still_fails_the_task() -> None:
+    # A 200 in FastAPI's words is a refusal's dialect to the answer checks, so they pass it; the task still has no end.
+    app = DriftedApp(
+        create_app(Config(seed=3, tokens=frozenset({TOKEN}))), response=_status_read_answered_in_fastapi_words
+    )
+    options = RunOptions(mode="full", max_spend=1, max_examples=5, poll_interval=0.01, task_timeout=30)
+    outcome = run_contract(Target("http://testserver", TOKEN), options, app=app)
+    (failure,) = [f for f in outcome.failures.values() if f.check == "queued_task_reaches_terminal_state"]
+    assert failure.title == "Queued task left the lifecycle"
+    assert failure.message.endswith(
+        "answered HTTP 200 with no status, neither PENDING nor an end; polling stopped at that answer"
+    )
+    assert failure.costs_a_job  # reproducing it means submitting again
