@@ -109,11 +109,9 @@ def _passes(options: RunOptions) -> list[_Pass]:
     rejected = "requests the contract rejects"
     passes = [_Pass(SpendGuard("safe"), negative, REJECTED_ONLY_PHASES, options.max_examples, about=rejected)]
     if options.status_reads:
-        reads = SpendGuard("safe", status_reads=True)
+        reads, about = SpendGuard("safe", status_reads=True), "status reads"
         passes.append(
-            _Pass(
-                reads, positive, REJECTED_ONLY_PHASES, options.max_examples, operation_id=STATUS, about="status reads"
-            )
+            _Pass(reads, positive, REJECTED_ONLY_PHASES, options.max_examples, operation_id=STATUS, about=about)
         )
     if options.mode == "safe" or not options.max_spend:
         return passes
