@@ -9,8 +9,10 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from contracts.outcome import FailureRecord
+from contracts.refusal_checks import reading_of
 from contracts.reproduce import FollowupFailed, curl_line, excerpt
 from contracts.safety import starts_a_job
+from contracts.schema import SUBMIT, operation_path
 from contracts.target import Target
 
 if TYPE_CHECKING:
@@ -20,9 +22,17 @@ if TYPE_CHECKING:
 
 
 def failure_record(
-    case: Case[Any], check: str, title: str, message: str, response: Response | None, target: Target, phase: str
+    case: Case[Any],
+    check: str,
+    title: str,
+    message: str,
+    response: Response | None,
+    target: Target,
+    phase: str,
+    *,
+    task_started: bool = False,
 ) -> FailureRecord:
-    """A failure about `response`, the answer to `case`."""
+    """A failure about `response`, the answer to `case`; `task_started` when `case` was queued as a task."""
     return FailureRecord(
         operation=case.operation.label,
         check=check,
@@ -32,8 +42,15 @@ def failure_record(
         status_code=response.status_code if response is not None else None,
         response_excerpt=target.redact(excerpt(response)),
         phase=phase,
-        costs_a_job=starts_a_job(case),
+        costs_a_job=starts_a_job(case) or task_started or _taken(case, response),
     )
+
+
+def _taken(case: Case[Any], response: Response | None) -> bool:
+    # A submit the API took although the contract rejects it (production reads "2" as 2) ran a job, and will again.
+    if response is None or case.operation.path != operation_path(SUBMIT):
+        return False
+    return reading_of(response).kind in ("accepted", "queued")
 
 
 def check_failure_record(

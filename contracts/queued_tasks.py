@@ -72,7 +72,7 @@ def _judge_the_end(submit_case: Case[Any], poll: Poll, answer_failed: bool, targ
     if not finished:
         title = "Queued task left the lifecycle" if poll.left_the_lifecycle else "Queued task never finished"
         message = checks.describe_unfinished(poll)
-        out.add_failure(failure_record(submit_case, check, title, message, None, target, "poll"))
+        out.add_failure(failure_record(submit_case, check, title, message, None, target, "poll", task_started=True))
     elif poll.response is not None and refusal_checks.forbidden(submit_case):
         _judge_at_poll(submit_case, poll, target, out)
 
@@ -88,7 +88,10 @@ def _judge_at_poll(submit_case: Case[Any], poll: Poll, target: Target, out: RunO
         except AssertionError as exc:
             out.tally(submit_case.operation.label, check, failed=True)
             title = "A request the contract rejects was accepted"
-            out.add_failure(failure_record(submit_case, check, title, str(exc), poll.response, target, "poll"))
+            record = failure_record(
+                submit_case, check, title, str(exc), poll.response, target, "poll", task_started=True
+            )
+            out.add_failure(record)
 
 
 def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> bool:

@@ -120,11 +120,17 @@ class SpendGuard:
     def after_send(self, case: Case[Any], response: Response) -> None:
         if not starts_a_job(case):
             return
-        reading = read_answer(response.status_code, _json(response))
+        body = _json(response)
+        reading = read_answer(response.status_code, body)
         if reading.kind == "queued":
             return
-        # schemathesis's coverage phase sends a valid body without its Authorization header, for one.
-        words = reading.error or ("SUCCESS" if reading.kind == "accepted" else "")
+        # schemathesis's coverage phase sends a valid body without its Authorization header, or as another media
+        # type: refused at once, with no task to poll.
+        detail = body.get("detail") if isinstance(body, dict) else None
+        if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+            words = str(detail[0].get("msg", ""))  # FastAPI's list, by its first message
+        else:
+            words = reading.error or ("SUCCESS" if reading.kind == "accepted" else "")
         with self._lock:
             self.answered_at_once[f"HTTP {response.status_code} {words}".strip()] += 1
 

@@ -87,3 +87,25 @@ def test_a_reproduce_line_with_the_token_and_a_body_the_contract_accepts_says_it
         assert f"reproduce (starts a GPU job): {failure.curl}" in text
     free = [failure for failure in outcome.failures.values() if failure not in costly]
     assert all(f"reproduce: {failure.curl}" in text for failure in free)
+
+
+@pytest.fixture(scope="module")
+def lax_production() -> RunOutcome:
+    """A production-like API: it takes requests the contract rejects ("2" for 2, wider ranges)."""
+    app = create_app(Config(seed=3, fidelity="production", tokens=frozenset({TOKEN}), latency="none"))
+    return run_against(app)
+
+
+def test_a_request_the_contract_rejects_that_the_api_took_is_reproduced_as_starting_a_job(
+    lax_production: RunOutcome,
+) -> None:
+    taken = [f for f in failures_of(lax_production, "refuses_what_the_contract_forbids") if "accepted" in f.message]
+    assert taken and all(failure.costs_a_job for failure in taken)
+    assert all(f"reproduce (starts a GPU job): {failure.curl}" in summary(lax_production) for failure in taken)
+
+
+def test_valid_submits_refused_at_once_are_named_in_a_few_words(lax_production: RunOutcome) -> None:
+    assert "HTTP 403 Not authenticated" in lax_production.answered_at_once
+    assert all(re.fullmatch(r"HTTP \d{3} [A-Z][\w ]+", how) for how in lax_production.answered_at_once), (
+        lax_production.answered_at_once
+    )
