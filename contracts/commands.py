@@ -6,6 +6,7 @@ Exit codes: 0 the API conforms, 1 violations (drift) found, 2 usage or connectio
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from contracts.arguments import non_negative_int, non_negative_seconds, positive_int, positive_seconds
+from contracts.dialects import read_answer
 from contracts.schema import STATUS, operation_path
 from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, resolve_target
 
 if TYPE_CHECKING:
     # Imported lazily at run time: schemathesis is heavy, and `qolaba-mock serve` should start fast.
+    from contracts.progress import Progress
     from contracts.runner import RunOptions
     from contracts.safety import Mode
 
@@ -107,7 +110,7 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
     if args.report_dir is not None:
         _writable(args.report_dir)  # before the run, not after minutes of requests
     print(_plan(target, options), file=sys.stderr, flush=True)
-    outcome = run_contract(target, options)
+    outcome = run_contract(target, options, progress=_progress(target))
     print(summary(outcome))
     if target.is_loopback and any(check in AUTH_CHECKS for _, check in outcome.failing):
         print(f"hint: qolaba-mock serve accepts any token unless started with --token ${target.token_env}")
@@ -119,6 +122,14 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
         for path in written:
             print(f"wrote {path}")
     return outcome.exit_code
+
+
+def _progress(target: Target) -> Progress:
+    from contracts.progress import progress_for
+
+    # A CI log keeps every rewrite of a live line, even where the runner gives it a terminal.
+    live = sys.stderr.isatty() and not os.environ.get("CI")
+    return progress_for(sys.stderr, live=live, redact=target.redact)
 
 
 def _writable(directory: Path) -> None:
@@ -185,6 +196,7 @@ def _probe(target: Target, args: argparse.Namespace) -> int:
         free=args.mode == "free",
         task_timeout=args.task_timeout,
         poll_interval=args.poll_interval,
+        progress=_progress(target),
     )
     # Each profile's fake answers the same matrix in-process; the closest one is named last.
     profiles = agreements(report) if report.rows else []
@@ -202,11 +214,38 @@ def _probe(target: Target, args: argparse.Namespace) -> int:
 
 
 def check_reachable(target: Target, timeout: float) -> None:
-    # One request the contract rejects (`{}` lacks the required id), so it costs nothing anywhere.
+    """Stop before the run when the target does not answer or refuses the token: a refused token makes every
+    answer a 401 the contract allows, so a run would read as a pass."""
+    # One request the contract rejects (`{}` lacks the required id), so it costs nothing anywhere; every dialect
+    # checks the key before it reads the id (docs/fidelity.md), so a refused key shows here.
     try:
-        httpx.post(target.base_url + operation_path(STATUS), json={}, headers=target.auth_headers, timeout=timeout)
+        response = httpx.post(
+            target.base_url + operation_path(STATUS), json={}, headers=target.auth_headers, timeout=timeout
+        )
+    except httpx.TimeoutException as exc:
+        raise TargetError(
+            f"cannot reach {target.base_url}: no answer within {timeout:g} s ({type(exc).__name__})"
+        ) from None
     except httpx.HTTPError as exc:
         raise TargetError(f"cannot reach {target.base_url}: {type(exc).__name__}: {exc}") from None
+    reading = read_answer(response.status_code, _json(response))
+    if reading.refuses_credentials:
+        # The backend's words are in error_data ("('Invalid API Key',)"); its `error` is only "Internal Error".
+        words = reading.error_data or reading.error
+        said = f": {words}" if words else ""
+        raise TargetError(
+            target.redact(
+                f"{target.base_url} refused the token in ${target.token_env} (HTTP {response.status_code}{said}); "
+                "nothing was checked"
+            )
+        )
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _rate(text: str) -> str:
