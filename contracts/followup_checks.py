@@ -7,9 +7,6 @@ Registered with schemathesis on import, like those in `contracts.checks`.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
@@ -18,6 +15,7 @@ from contracts._answers import broken_fields, envelope_of, is_contract_operation
 from contracts.lifecycle import Poll, PollSettings, base_url_of, credentials_of, poll_until_terminal
 from contracts.refusal_checks import reading_of, record_refusal, spoken_otherwise
 from contracts.reproduce import FollowupFailed
+from contracts.runs import run_of
 from contracts.safety import decoded_body, is_valid_request, poisoned
 from contracts.schema import SUBMIT, operation_path
 
@@ -27,18 +25,7 @@ if TYPE_CHECKING:
 
 MADE_UP_TOKEN = "qolaba-mock-made-up-token"  # a deliberately wrong credential
 
-# Runs that poll tasks themselves (all at once, at the end) register here; otherwise the check polls inline.
-_TASK_WATCHERS: dict[int, Callable[[Case[Any], Response], None]] = {}
 POLL_SETTINGS = PollSettings()
-
-
-@contextmanager
-def deferred_task_polling(schema: Any, watcher: Callable[[Case[Any], Response], None]) -> Iterator[None]:
-    _TASK_WATCHERS[id(schema)] = watcher
-    try:
-        yield
-    finally:
-        _TASK_WATCHERS.pop(id(schema), None)
 
 
 @schemathesis.check
@@ -49,7 +36,8 @@ def queued_task_reaches_terminal_state(ctx: Any, response: Response, case: Case[
     body = envelope_of(response)
     if body is None or body.get("status") != "PENDING" or not isinstance(body.get("task_id"), str):
         return None
-    watcher = _TASK_WATCHERS.get(id(case.operation.schema))
+    # A run that polls its tasks itself (all at once, at the end) watches them; otherwise the check polls inline.
+    watcher = run_of(case.operation.schema).watch_task
     if watcher is not None:
         watcher(case, response)
         return None
@@ -71,20 +59,8 @@ def describe_unfinished(poll: Poll) -> str:
     return f"task {poll.task_id} still {poll.status or 'unreadable'} after {poll.waited:.1f} s of polling"
 
 
-# Per schema, the (operation, check) pairs already probed: each probe is sent once per operation per run.
-# The schema itself is held too, so its id cannot be reused by a new schema while the entry lives.
-_probed: dict[int, tuple[Any, set[tuple[str, str]]]] = {}
-_probed_lock = threading.Lock()
-
-
 def _first_time(case: Case[Any], check: str) -> bool:
-    schema = case.operation.schema
-    with _probed_lock:
-        done = _probed.setdefault(id(schema), (schema, set()))[1]
-        if (case.operation.label, check) in done:
-            return False
-        done.add((case.operation.label, check))
-        return True
+    return run_of(case.operation.schema).first_time(case.operation.label, check)
 
 
 @schemathesis.check
@@ -163,9 +139,3 @@ def _unnamed(envelope: dict[str, Any], broken: set[str]) -> list[str]:
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def forget_run(schema: Any) -> None:
-    """Drop per-run memory (which operations were probed) once a run over `schema` ends."""
-    with _probed_lock:
-        _probed.pop(id(schema), None)

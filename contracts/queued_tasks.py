@@ -15,9 +15,11 @@ from schemathesis.specs.openapi.checks import content_type_conformance
 
 from contracts import checks, refusal_checks
 from contracts.failures import check_failure_record, failure_record
+from contracts.followup_checks import describe_unfinished
 from contracts.lifecycle import Poll, PollSettings, poll_until_terminal
 from contracts.outcome import RunOutcome
 from contracts.progress import Progress
+from contracts.runs import Run, run_over
 from contracts.target import Target
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ def _judge_the_end(submit_case: Case[Any], poll: Poll, answer_failed: bool, targ
     out.tally(submit_case.operation.label, check, failed=not finished)
     if not finished:
         title = "Queued task left the lifecycle" if poll.left_the_lifecycle else "Queued task never finished"
-        message = checks.describe_unfinished(poll)
+        message = describe_unfinished(poll)
         out.add_failure(failure_record(submit_case, check, title, message, None, target, "poll", task_started=True))
     elif poll.response is not None and refusal_checks.forbidden(submit_case):
         _judge_at_poll(submit_case, poll, target, out)
@@ -81,7 +83,7 @@ def _judge_at_poll(submit_case: Case[Any], poll: Poll, target: Target, out: RunO
     # A request the contract rejects was queued: its refusal, if any, is the task's final answer.
     assert poll.response is not None
     check = refusal_checks.refuses_what_the_contract_forbids.__name__
-    with refusal_checks.recording_refusals(submit_case.operation.schema, out.refused_as):
+    with run_over(submit_case.operation.schema, Run(record_refusal=out.refused_as)):
         try:
             refusal_checks.judge_refusal(submit_case, refusal_checks.reading_of(poll.response, polled=True))
             out.tally(submit_case.operation.label, check, failed=False)

@@ -23,13 +23,14 @@ from schemathesis import GenerationMode
 from schemathesis.engine import StopReason, events, from_schema
 from schemathesis.engine.run import INTERNAL_PHASES
 
-from contracts import checks, refusal_checks
+from contracts import refusal_checks
 from contracts.failures import check_failure_record
 from contracts.lifecycle import PollSettings
 from contracts.outcome import RunOutcome
 from contracts.progress import Progress, Silent
 from contracts.queued_tasks import poll_queued
-from contracts.safety import Mode, SpendGuard, SpendRefused, guarded
+from contracts.runs import Run, run_over
+from contracts.safety import Mode, SpendGuard, SpendRefused
 from contracts.schema import STATUS, load_schema
 from contracts.target import Target
 
@@ -69,13 +70,11 @@ def run_contract(
     queued: list[tuple[Case[Any], Response]] = []
     for run_pass in _passes(options):
         schema = _schema(target, options, app, run_pass)
-        with (
-            guarded(schema, run_pass.guard),
-            checks.deferred_task_polling(schema, lambda c, r: queued.append((c, r))),
-            refusal_checks.recording_refusals(schema, outcome.refused_as),
-        ):
+        run = Run(
+            guard=run_pass.guard, watch_task=lambda c, r: queued.append((c, r)), record_refusal=outcome.refused_as
+        )
+        with run_over(schema, run):
             _run_engine(schema, target, outcome, _PassProgress(progress, run_pass.about, outcome))
-        checks.forget_run(schema)
         outcome.valid_requests += run_pass.guard.spent
         outcome.answered_at_once.update(run_pass.guard.answered_at_once)
         outcome.refused += run_pass.guard.refused

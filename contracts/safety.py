@@ -14,14 +14,13 @@ import functools
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import schemathesis
 
 from contracts.dialects import breaks_request_model, read_answer, request_level_fields
+from contracts.runs import run_of
 from contracts.schema import STATUS, SUBMIT, operation_path, poison_field
 from contracts.validators import request_validator
 
@@ -161,21 +160,8 @@ def _force_queued(case: Case[Any]) -> None:
         case.body = {**body, CELERY: True}
 
 
-_GUARDS: dict[int, SpendGuard] = {}
-
-
-@contextmanager
-def guarded(schema: Any, guard: SpendGuard) -> Iterator[SpendGuard]:
-    """Put every request made through `schema` under `guard` for the duration of a run."""
-    _GUARDS[id(schema)] = guard
-    try:
-        yield guard
-    finally:
-        _GUARDS.pop(id(schema), None)
-
-
 def _guard_for(case: Case[Any]) -> SpendGuard | None:
-    return _GUARDS.get(id(case.operation.schema))
+    return run_of(case.operation.schema).guard
 
 
 @schemathesis.hook
