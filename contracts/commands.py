@@ -6,8 +6,8 @@ Exit codes: 0 the API conforms, 1 violations (drift) found, 2 usage or connectio
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,15 +94,17 @@ def _target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    target = resolve_target(args.base_url, args.token_env)
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run `contract` or `probe`; `environ` holds the token variable, and `CI` (which makes progress plain lines)."""
+    target = resolve_target(args.base_url, args.token_env, environ)
     check_reachable(target, args.request_timeout)
+    progress = _progress(target, environ)
     if args.command == "probe":
-        return _probe(target, args)
-    return _contract(target, args)
+        return _probe(target, args, progress)
+    return _contract(target, args, progress)
 
 
-def _contract(target: Target, args: argparse.Namespace) -> int:
+def _contract(target: Target, args: argparse.Namespace, progress: Progress) -> int:
     from contracts.report import summary, write_reports
     from contracts.runner import run_contract
 
@@ -110,7 +112,7 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
     if args.report_dir is not None:
         _writable(args.report_dir)  # before the run, not after minutes of requests
     print(_plan(target, options), file=sys.stderr, flush=True)
-    outcome = run_contract(target, options, progress=_progress(target))
+    outcome = run_contract(target, options, progress=progress)
     print(summary(outcome))
     if target.is_loopback and any(check in AUTH_CHECKS for _, check in outcome.failing):
         print(f"hint: qolaba-mock serve accepts any token unless started with --token ${target.token_env}")
@@ -124,11 +126,11 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-def _progress(target: Target) -> Progress:
+def _progress(target: Target, environ: Mapping[str, str]) -> Progress:
     from contracts.progress import progress_for
 
     # A CI log keeps every rewrite of a live line, even where the runner gives it a terminal.
-    live = sys.stderr.isatty() and not os.environ.get("CI")
+    live = sys.stderr.isatty() and not environ.get("CI")
     return progress_for(sys.stderr, live=live, redact=target.redact)
 
 
@@ -182,7 +184,7 @@ def _plan(target: Target, options: RunOptions) -> str:
     )
 
 
-def _probe(target: Target, args: argparse.Namespace) -> int:
+def _probe(target: Target, args: argparse.Namespace, progress: Progress) -> int:
     import json
 
     from contracts.fingerprint import agreements
@@ -196,7 +198,7 @@ def _probe(target: Target, args: argparse.Namespace) -> int:
         free=args.mode == "free",
         task_timeout=args.task_timeout,
         poll_interval=args.poll_interval,
-        progress=_progress(target),
+        progress=progress,
     )
     # Each profile's fake answers the same matrix in-process; the closest one is named last.
     profiles = agreements(report) if report.rows else []
