@@ -1,4 +1,5 @@
-"""The probe's cases: every documented bound of the submit request, the value on it and just past it.
+"""The probe's cases: every documented bound of the submit request, the value on it and just past it; and each
+required field of the status request, left out and of the wrong type.
 
 Everything here is read from the contract: bounds, enums, the pattern, the required set, the example
 body. A case is checked against the contract's own JSON Schema when it is built, so a mistake in
@@ -9,12 +10,11 @@ from __future__ import annotations
 
 import enum
 import functools
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from contracts.dialects import request_level_fields
-from contracts.schema import SUBMIT, FieldRule, field_rules, operation, poison_field, request_schema
+from contracts.schema import STATUS, SUBMIT, FieldRule, field_rules, operation, poison_field, request_schema
 from contracts.validators import field_validator, request_validator
 
 Expectation = Literal["accept", "reject"]
@@ -53,8 +53,9 @@ class ProbeCase:
     value: Any
     expected: Expectation
     source: str
-    poison: str
+    poison: str  # empty for a status read: it starts no job, so nothing else needs breaking
     poison_value: Any = ABSENT
+    operation: str = SUBMIT
 
     def body(self, base: dict[str, Any]) -> dict[str, Any]:
         body = {name: value for name, value in base.items() if name not in (self.field, self.poison)}
@@ -66,18 +67,19 @@ class ProbeCase:
 
 
 @functools.cache
-def base_body() -> dict[str, Any]:
-    """A body the contract accepts: the contract's request example, completed from the rules, queued."""
-    example = _example()
-    missing = {rule.name: _made_up(rule) for rule in field_rules(SUBMIT) if rule.required and rule.name not in example}
-    body = {**missing, **example, **QUEUED}
-    if not request_validator(SUBMIT).is_valid(body):
+def base_body(operation_id: str = SUBMIT) -> dict[str, Any]:
+    """A body the contract accepts: the contract's request example, completed from the rules; a submit is queued."""
+    example = _example(operation_id)
+    rules = field_rules(operation_id)
+    missing = {rule.name: _made_up(rule) for rule in rules if rule.required and rule.name not in example}
+    body = {**missing, **example, **(QUEUED if operation_id == SUBMIT else {})}
+    if not request_validator(operation_id).is_valid(body):
         raise ProbeError(f"the contract's example request does not pass its own schema: {body}")
     return body
 
 
-def contract_accepts(body: dict[str, Any]) -> bool:
-    return bool(request_validator(SUBMIT).is_valid(body))
+def contract_accepts(body: dict[str, Any], operation_id: str = SUBMIT) -> bool:
+    return bool(request_validator(operation_id).is_valid(body))
 
 
 @functools.cache
@@ -95,7 +97,7 @@ def probe_cases(*, free: bool = False) -> tuple[ProbeCase, ...]:
             value,
             expected,
             source,
-            *(_free_poison_for(rule.name) if free else (_poison_for(rule.name), ABSENT)),
+            *(free_poison_for(rule.name) if free else (poison_for(rule.name), ABSENT)),
         )
         for rule in field_rules(SUBMIT)
         for kind, value, expected, source in _rows(rule, base.get(rule.name))
@@ -106,8 +108,29 @@ def probe_cases(*, free: bool = False) -> tuple[ProbeCase, ...]:
     return cases
 
 
-def _rows(rule: FieldRule, base_value: Any) -> list[tuple[str, Any, Expectation, str]]:
-    schema = request_schema(SUBMIT)
+@functools.cache
+def status_probe_cases() -> tuple[ProbeCase, ...]:
+    """Each required field of the status request left out, then of the wrong type: two requests it must refuse.
+
+    Nothing else is broken: a status read starts no job. A status read the contract accepts reads PENDING for a
+    made-up id, which says nothing of the rules, so only the values it must refuse are sent.
+    """
+    base = base_body(STATUS)
+    cases = tuple(
+        ProbeCase(rule.name, kind, value, expected, source, poison="", operation=STATUS)
+        for rule in field_rules(STATUS)
+        if rule.required
+        for kind, value, expected, source in _rows(rule, base.get(rule.name), STATUS)
+        if expected == "reject"
+    )
+    for case in cases:
+        if _field_accepts(case.field, case.value, STATUS):
+            raise ProbeError(f"probe case {case} disagrees with the contract's schema")
+    return cases
+
+
+def _rows(rule: FieldRule, base_value: Any, operation_id: str = SUBMIT) -> list[tuple[str, Any, Expectation, str]]:
+    schema = request_schema(operation_id)
     required_source = schema.get("x-required-source", schema.get("x-source", "docs"))
     # Strict types are a decision stated on the request object, not on each field.
     type_source = schema.get("x-source", "docs")
@@ -191,7 +214,7 @@ def _off_pattern(rule: FieldRule, conforming: str) -> str:
     raise ProbeError(f"no value found that breaks the pattern of {rule.name}")
 
 
-def _free_poison_for(field: str) -> tuple[str, Any]:
+def free_poison_for(field: str) -> tuple[str, Any]:
     # A field the backend checks before any job, set to a near miss of its enum: an app id it does not know (refused
     # at once, main.py L48) or a GPU it does not have (refused by APIInput, L46). The contract forbids both.
     levels = request_level_fields()
@@ -201,7 +224,7 @@ def _free_poison_for(field: str) -> tuple[str, Any]:
     raise ProbeError(f"the contract has no request-level enum field to break beside {field!r}")
 
 
-def _poison_for(field: str) -> str:
+def poison_for(field: str) -> str:
     try:
         return poison_field(avoiding=field)
     except KeyError as exc:
@@ -223,57 +246,13 @@ def _made_up(rule: FieldRule) -> Any:
     raise ProbeError(f"the contract has no example value for {rule.name} and the probe cannot invent one")
 
 
-def _example() -> dict[str, Any]:
-    example: dict[str, Any] = operation(SUBMIT)["requestBody"]["content"]["application/json"].get("example", {})
+def _example(operation_id: str) -> dict[str, Any]:
+    body = operation(operation_id)["requestBody"]["content"]["application/json"]
+    example: dict[str, Any] = body.get("example", {})
     return example
 
 
-def _field_accepts(name: str, value: Any) -> bool:
+def _field_accepts(name: str, value: Any, operation_id: str = SUBMIT) -> bool:
     if value is ABSENT:
-        return name not in request_schema(SUBMIT).get("required", ())
-    return bool(field_validator(SUBMIT, name).is_valid(value))
-
-
-def generated_cases(count: int, *, seed: int = 0, free: bool = False) -> tuple[ProbeCase, ...]:
-    """Up to `count` distinct cases drawn from `strategies.invalid_face_requests`, poisoned as the matrix is.
-
-    The same `seed` draws the same cases. Each breaks one rule of the contract in a way the matrix may not
-    (a one-item list, null, `data:` URLs, another wrong type), and its poison keeps it from ever running a job.
-    """
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as seeded
-
-    from strategies import InvalidRequest, invalid_face_requests
-
-    if count <= 0:
-        return ()
-    base = base_body()
-    drawn: dict[str, ProbeCase] = {}
-
-    # Hypothesis is the generator here, not a test runner: no database, no shrinking, every health check off.
-    @seeded(seed)
-    @settings(
-        max_examples=count * 10,  # Hypothesis starts with the simplest bodies, and repeats itself
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(invalid_face_requests(celery=QUEUED["celery"]))
-    def draw(invalid: InvalidRequest) -> None:
-        value = invalid.body.get(invalid.field, ABSENT)
-        poison = _free_poison_for(invalid.field) if free else (_poison_for(invalid.field), ABSENT)
-        case = ProbeCase(invalid.field, f"generated {invalid.rule}", value, "reject", "generated", *poison)
-        drawn.setdefault(json.dumps(case.body(base), sort_keys=True, default=repr), case)
-        if len(drawn) == count:
-            raise _Enough
-
-    try:
-        draw()
-    except _Enough:
-        pass
-    return tuple(drawn.values())
-
-
-class _Enough(Exception):
-    """Raised out of the generator once it has drawn as many distinct cases as asked for."""
+        return name not in request_schema(operation_id).get("required", ())
+    return bool(field_validator(operation_id, name).is_valid(value))

@@ -19,9 +19,6 @@ import schemathesis
 from contracts._answers import envelope_of, is_contract_operation
 from contracts.followup_checks import (
     auth_is_enforced,
-    deferred_task_polling,
-    describe_unfinished,
-    forget_run,
     queued_task_reaches_terminal_state,
     validation_lists_every_broken_field,
 )
@@ -185,10 +182,7 @@ __all__ = [
     "CONTRACT_CHECKS",
     "REFUSAL_CHECKS",
     "auth_is_enforced",
-    "deferred_task_polling",
-    "describe_unfinished",
     "envelope_shape",
-    "forget_run",
     "output_lists_agree",
     "output_urls_absolute",
     "queued_task_reaches_terminal_state",

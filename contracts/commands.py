@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from contracts.arguments import non_negative_int, non_negative_seconds, positive_int, positive_seconds
+from contracts.dialects import read_answer
 from contracts.schema import STATUS, operation_path
 from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, resolve_target
 
 if TYPE_CHECKING:
     # Imported lazily at run time: schemathesis is heavy, and `qolaba-mock serve` should start fast.
+    from contracts.progress import Progress
     from contracts.runner import RunOptions
     from contracts.safety import Mode
 
@@ -91,15 +94,17 @@ def _target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    target = resolve_target(args.base_url, args.token_env)
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run `contract` or `probe`; `environ` holds the token variable, and `CI` (which makes progress plain lines)."""
+    target = resolve_target(args.base_url, args.token_env, environ)
     check_reachable(target, args.request_timeout)
+    progress = _progress(target, environ)
     if args.command == "probe":
-        return _probe(target, args)
-    return _contract(target, args)
+        return _probe(target, args, progress)
+    return _contract(target, args, progress)
 
 
-def _contract(target: Target, args: argparse.Namespace) -> int:
+def _contract(target: Target, args: argparse.Namespace, progress: Progress) -> int:
     from contracts.report import summary, write_reports
     from contracts.runner import run_contract
 
@@ -107,7 +112,7 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
     if args.report_dir is not None:
         _writable(args.report_dir)  # before the run, not after minutes of requests
     print(_plan(target, options), file=sys.stderr, flush=True)
-    outcome = run_contract(target, options)
+    outcome = run_contract(target, options, progress=progress)
     print(summary(outcome))
     if target.is_loopback and any(check in AUTH_CHECKS for _, check in outcome.failing):
         print(f"hint: qolaba-mock serve accepts any token unless started with --token ${target.token_env}")
@@ -119,6 +124,14 @@ def _contract(target: Target, args: argparse.Namespace) -> int:
         for path in written:
             print(f"wrote {path}")
     return outcome.exit_code
+
+
+def _progress(target: Target, environ: Mapping[str, str]) -> Progress:
+    from contracts.progress import progress_for
+
+    # A CI log keeps every rewrite of a live line, even where the runner gives it a terminal.
+    live = sys.stderr.isatty() and not environ.get("CI")
+    return progress_for(sys.stderr, live=live, redact=target.redact)
 
 
 def _writable(directory: Path) -> None:
@@ -171,7 +184,7 @@ def _plan(target: Target, options: RunOptions) -> str:
     )
 
 
-def _probe(target: Target, args: argparse.Namespace) -> int:
+def _probe(target: Target, args: argparse.Namespace, progress: Progress) -> int:
     import json
 
     from contracts.fingerprint import agreements
@@ -185,6 +198,7 @@ def _probe(target: Target, args: argparse.Namespace) -> int:
         free=args.mode == "free",
         task_timeout=args.task_timeout,
         poll_interval=args.poll_interval,
+        progress=progress,
     )
     # Each profile's fake answers the same matrix in-process; the closest one is named last.
     profiles = agreements(report) if report.rows else []
@@ -202,11 +216,38 @@ def _probe(target: Target, args: argparse.Namespace) -> int:
 
 
 def check_reachable(target: Target, timeout: float) -> None:
-    # One request the contract rejects (`{}` lacks the required id), so it costs nothing anywhere.
+    """Stop before the run when the target does not answer or refuses the token: a refused token makes every
+    answer a 401 the contract allows, so a run would read as a pass."""
+    # One request the contract rejects (`{}` lacks the required id), so it costs nothing anywhere; every dialect
+    # checks the key before it reads the id (docs/fidelity.md), so a refused key shows here.
     try:
-        httpx.post(target.base_url + operation_path(STATUS), json={}, headers=target.auth_headers, timeout=timeout)
+        response = httpx.post(
+            target.base_url + operation_path(STATUS), json={}, headers=target.auth_headers, timeout=timeout
+        )
+    except httpx.TimeoutException as exc:
+        raise TargetError(
+            f"cannot reach {target.base_url}: no answer within {timeout:g} s ({type(exc).__name__})"
+        ) from None
     except httpx.HTTPError as exc:
         raise TargetError(f"cannot reach {target.base_url}: {type(exc).__name__}: {exc}") from None
+    reading = read_answer(response.status_code, _json(response))
+    if reading.refuses_credentials:
+        # The backend's words are in error_data ("('Invalid API Key',)"); its `error` is only "Internal Error".
+        words = reading.error_data or reading.error
+        said = f": {words}" if words else ""
+        raise TargetError(
+            target.redact(
+                f"{target.base_url} refused the token in ${target.token_env} (HTTP {response.status_code}{said}); "
+                "nothing was checked"
+            )
+        )
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _rate(text: str) -> str:

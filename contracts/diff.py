@@ -228,7 +228,8 @@ def diff_live(
 
 def _live_requests(mode: str, max_spend: int, cases: int, seed: int) -> list[tuple[str, str | None, Any]]:
     """(path, credentials: "token" / "made-up" / None, body) for every request a live diff sends."""
-    from contracts._probe_cases import base_body, generated_cases, probe_cases
+    from contracts._generated_cases import generated_cases
+    from contracts._probe_cases import base_body, probe_cases
 
     submit, status = operation_path(SUBMIT), operation_path(STATUS)
     base = base_body()

@@ -7,16 +7,15 @@ Registered with schemathesis on import, like those in `contracts.checks`.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
 
 from contracts._answers import broken_fields, envelope_of, is_contract_operation, operation_id_of
-from contracts.lifecycle import PollSettings, base_url_of, credentials_of, poll_until_terminal
+from contracts.lifecycle import Poll, PollSettings, base_url_of, credentials_of, poll_until_terminal
 from contracts.refusal_checks import reading_of, record_refusal, spoken_otherwise
+from contracts.reproduce import FollowupFailed
+from contracts.runs import run_of
 from contracts.safety import decoded_body, is_valid_request, poisoned
 from contracts.schema import SUBMIT, operation_path
 
@@ -26,18 +25,7 @@ if TYPE_CHECKING:
 
 MADE_UP_TOKEN = "qolaba-mock-made-up-token"  # a deliberately wrong credential
 
-# Runs that poll tasks themselves (all at once, at the end) register here; otherwise the check polls inline.
-_TASK_WATCHERS: dict[int, Callable[[Case[Any], Response], None]] = {}
 POLL_SETTINGS = PollSettings()
-
-
-@contextmanager
-def deferred_task_polling(schema: Any, watcher: Callable[[Case[Any], Response], None]) -> Iterator[None]:
-    _TASK_WATCHERS[id(schema)] = watcher
-    try:
-        yield
-    finally:
-        _TASK_WATCHERS.pop(id(schema), None)
 
 
 @schemathesis.check
@@ -48,35 +36,31 @@ def queued_task_reaches_terminal_state(ctx: Any, response: Response, case: Case[
     body = envelope_of(response)
     if body is None or body.get("status") != "PENDING" or not isinstance(body.get("task_id"), str):
         return None
-    watcher = _TASK_WATCHERS.get(id(case.operation.schema))
+    # A run that polls its tasks itself (all at once, at the end) watches them; otherwise the check polls inline.
+    watcher = run_of(case.operation.schema).watch_task
     if watcher is not None:
         watcher(case, response)
         return None
     poll = poll_until_terminal(case, response, POLL_SETTINGS)
-    assert poll.reached_terminal_state, describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
+    assert poll.reached_terminal_state, describe_unfinished(poll)
     return None
 
 
-def describe_unfinished(task_id: str, status: str | None, waited: float, error: str | None) -> str:
-    if error is not None:
-        return f"polling task {task_id} failed: {error}"
-    return f"task {task_id} still {status or 'unreadable'} after {waited:.1f} s of polling"
-
-
-# Per schema, the (operation, check) pairs already probed: each probe is sent once per operation per run.
-# The schema itself is held too, so its id cannot be reused by a new schema while the entry lives.
-_probed: dict[int, tuple[Any, set[tuple[str, str]]]] = {}
-_probed_lock = threading.Lock()
+def describe_unfinished(poll: Poll) -> str:
+    """Why a polled task has no end to judge: polling failed, an answer left the lifecycle, or time ran out."""
+    if poll.error is not None:
+        return f"polling task {poll.task_id} failed: {poll.error}"
+    if poll.left_the_lifecycle:
+        status = f"status {poll.status!r}" if poll.status is not None else "no status"
+        return (
+            f"task {poll.task_id} answered HTTP {poll.status_code} with {status}, neither PENDING nor an end; "
+            "polling stopped at that answer"
+        )
+    return f"task {poll.task_id} still {poll.status or 'unreadable'} after {poll.waited:.1f} s of polling"
 
 
 def _first_time(case: Case[Any], check: str) -> bool:
-    schema = case.operation.schema
-    with _probed_lock:
-        done = _probed.setdefault(id(schema), (schema, set()))[1]
-        if (case.operation.label, check) in done:
-            return False
-        done.add((case.operation.label, check))
-        return True
+    return run_of(case.operation.schema).first_time(case.operation.label, check)
 
 
 @schemathesis.check
@@ -101,10 +85,15 @@ def auth_is_enforced(ctx: Any, response: Response, case: Case[Any]) -> bool | No
         probe = case.operation.Case(body=body, media_type="application/json")
         answer = probe.call(base_url=base_url, headers=headers)
         reading = reading_of(answer)
-        assert answer.status_code == 401 or reading.refuses_credentials, (
-            f"a request with {label} got HTTP {answer.status_code}, expected 401; "
-            f"reproduce with: {_probe_curl(probe, headers, base_url)}"
-        )
+        if answer.status_code != 401 and not reading.refuses_credentials:
+            raise FollowupFailed(
+                f"a request with {label} got HTTP {answer.status_code}, expected 401",
+                request=probe,
+                headers=headers,
+                base_url=base_url,
+                answer=answer,
+                shown_token=MADE_UP_TOKEN,
+            )
         if answer.status_code != 401:
             record_refusal(case, ("Authorization",), reading.how)
     return None
@@ -123,33 +112,30 @@ def validation_lists_every_broken_field(ctx: Any, response: Response, case: Case
     sent = decoded_body(case.body)
     if body is None or not isinstance(sent, dict):
         return None
-    _assert_names_every_broken_field(body, broken_fields(operation_id_of(case), sent))
+    missed = _unnamed(body, broken_fields(operation_id_of(case), sent))
+    assert not missed, f"the 422 for the request does not name every broken field: {missed} missing from error_data"
     if _first_time(case, "validation"):
         probe = case.operation.Case(body={}, media_type="application/json")
-        answer = probe.call(base_url=base_url_of(case, response), headers=credentials_of(response))
+        base_url, headers = base_url_of(case, response), credentials_of(response)
+        answer = probe.call(base_url=base_url, headers=headers)
         if answer.status_code == 422 and (answered := envelope_of(answer)) is not None:
-            _assert_names_every_broken_field(answered, broken_fields(operation_id_of(case), {}), sent="{}")
+            missed = _unnamed(answered, broken_fields(operation_id_of(case), {}))
+            if missed:
+                raise FollowupFailed(
+                    f"the 422 for {{}} does not name every broken field: {missed} missing from error_data",
+                    request=probe,
+                    headers=headers,
+                    base_url=base_url,
+                    answer=answer,
+                )
     return None
 
 
-def _assert_names_every_broken_field(envelope: dict[str, Any], broken: set[str], sent: str = "the request") -> None:
+def _unnamed(envelope: dict[str, Any], broken: set[str]) -> list[str]:
     entries = envelope.get("error_data")
     named = {entry.get("field") for entry in entries if isinstance(entry, dict)} if isinstance(entries, list) else set()
-    missed = sorted(broken - named)
-    assert not missed, f"the 422 for {sent} does not name every broken field: {missed} missing from error_data"
-
-
-def _probe_curl(probe: Case[Any], headers: dict[str, str], base_url: str) -> str:
-    # schemathesis masks every Authorization header; this one is made up, so showing it is safe and useful.
-    shown = "'Authorization: [Filtered]'", f"'Authorization: Bearer {MADE_UP_TOKEN}'"
-    return probe.as_curl_command(headers=headers, base_url=base_url).replace(*shown)
+    return sorted(broken - named)
 
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def forget_run(schema: Any) -> None:
-    """Drop per-run memory (which operations were probed) once a run over `schema` ends."""
-    with _probed_lock:
-        _probed.pop(id(schema), None)

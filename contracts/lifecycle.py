@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from schemathesis.core.transport import Response
 
 TERMINAL_STATUSES = frozenset({"SUCCESS", "FAILED"})
+RUNNING_STATUS = "PENDING"
 _BODY_POINTER = "$response.body#"
 
 
@@ -63,6 +64,8 @@ class Poll:
     error: str | None = None
     response: Response | None = field(default=None, repr=False)
     case: Case[Any] | None = field(default=None, repr=False)
+    # The last answer was neither PENDING nor an end (status "DONE", none, not JSON): polling stopped there.
+    left_the_lifecycle: bool = False
 
     @property
     def reached_terminal_state(self) -> bool:
@@ -87,7 +90,11 @@ def poll_until_terminal(
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Poll:
-    """Poll the linked status operation with the submit's own credentials until SUCCESS/FAILED or the deadline."""
+    """Poll the linked status operation with the submit's own credentials until SUCCESS/FAILED or the deadline.
+
+    It stops early at an answer no task in the contract's lifecycle gives (`left_the_lifecycle`): a 200 whose
+    status is neither PENDING nor an end, or that is no envelope at all.
+    """
     body = submit_response.json()
     request_body = status_link().request_for(body)
     status_operation = submit_case.operation.schema.find_operation_by_id(STATUS)
@@ -118,6 +125,10 @@ def poll_until_terminal(
         poll.status = None if shed else _status_of(response)
         poll.waited = monotonic() - started
         if poll.reached_terminal_state or (response.status_code != 200 and not shed):
+            return poll
+        if not shed and poll.status != RUNNING_STATUS:
+            # The answer is already wrong, and no later one can make it right: waiting only delays the report.
+            poll.left_the_lifecycle = True
             return poll
         wait = (_retry_after(response) if shed else None) or settings.interval
         if poll.waited + wait > settings.deadline:

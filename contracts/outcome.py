@@ -24,6 +24,8 @@ class FailureRecord:
     # What makes two failures the same, when the message quotes each answer (a schema violation: where in the
     # schema and the answer it broke); empty means the message itself.
     sameness: str = ""
+    # The reproduce line sends the run's token with a submit the contract accepts: pasted, it starts a GPU job.
+    costs_a_job: bool = False
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -42,6 +44,8 @@ class RunOutcome:
     valid_requests: int = 0  # submits the contract accepts, i.e. GPU jobs started
     refused: int = 0  # generated valid submits the spend guard kept off the wire
     tasks_polled: int = 0
+    # Valid submits answered without a task to poll, by how: "HTTP 401 Not authenticated" -> count.
+    answered_at_once: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     unreachable: bool = False
     # How requests the contract rejects were refused: (operation, fields broken, how) -> count.

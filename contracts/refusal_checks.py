@@ -14,8 +14,6 @@ A `contract` run excludes the schemathesis checks these replace (runner.py); in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
@@ -23,6 +21,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from contracts._answers import broken_fields, is_contract_operation, operation_id_of
 from contracts.dialects import Reading, read_answer
+from contracts.runs import run_of
 from contracts.safety import contract_accepts, decoded_body
 
 if TYPE_CHECKING:
@@ -38,19 +37,6 @@ REPLACED = (
     "missing_required_header",
     "ignored_auth",
 )
-# What a run is told of each refusal: (operation, the fields the request broke, how it was refused).
-Recorder = Callable[[str, tuple[str, ...], str], None]
-_RECORDERS: dict[int, Recorder] = {}
-
-
-@contextmanager
-def recording_refusals(schema: Any, recorder: Recorder) -> Iterator[None]:
-    """While a run over `schema` lasts, tell `recorder` of each refusal the checks see."""
-    _RECORDERS[id(schema)] = recorder
-    try:
-        yield
-    finally:
-        _RECORDERS.pop(id(schema), None)
 
 
 def reading_of(response: Response, *, polled: bool = False) -> Reading:
@@ -93,7 +79,7 @@ def judge_refusal(case: Case[Any], reading: Reading) -> None:
 
 def record_refusal(case: Case[Any], fields: tuple[str, ...], how: str) -> None:
     """Tell the run over `case`'s schema, if any is listening, that `fields` were refused `how`."""
-    recorder = _RECORDERS.get(id(case.operation.schema))
+    recorder = run_of(case.operation.schema).record_refusal
     if recorder is not None:
         recorder(case.operation.label, fields, how)
 

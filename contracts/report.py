@@ -9,7 +9,7 @@ import html
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from contracts.outcome import RunOutcome
+from contracts.outcome import FailureRecord, RunOutcome
 
 HEADERS = ("operation", "check", "cases", "failures")
 
@@ -26,14 +26,24 @@ def summary(outcome: RunOutcome) -> str:
         status = f" (HTTP {failure.status_code})" if failure.status_code is not None else ""
         lines.append(f"{number}. {failure.operation} {failure.check}{status}: {failure.title}")
         lines.extend(f"   {line}" for line in failure.message.splitlines()[:6])
-        lines.append(f"   reproduce: {failure.curl}")
+        lines.append(f"   {reproduce_label(failure)}: {failure.curl}")
     lines.extend(f"error: {error}" for error in outcome.errors)
     lines.append(
         f"{outcome.verdict}: {len(outcome.failures)} distinct failures, {outcome.requests} requests, "
-        f"{outcome.valid_requests} valid submits (GPU jobs), {outcome.tasks_polled} tasks polled, "
-        f"mode {outcome.mode}, {outcome.seconds:.1f} s against {outcome.base_url}"
+        f"{submits(outcome)}, mode {outcome.mode}, {outcome.seconds:.1f} s against {outcome.base_url}"
     )
     return "\n".join(lines)
+
+
+def submits(outcome: RunOutcome) -> str:
+    """Valid submits and tasks polled, and why they differ where a valid submit got no task."""
+    at_once = ", ".join(f"{count} answered at once: {how}" for how, count in sorted(outcome.answered_at_once.items()))
+    jobs = f"GPU jobs; {at_once}" if at_once else "GPU jobs"
+    return f"{outcome.valid_requests} valid submits ({jobs}), {outcome.tasks_polled} tasks polled"
+
+
+def reproduce_label(failure: FailureRecord) -> str:
+    return "reproduce (starts a GPU job)" if failure.costs_a_job else "reproduce"
 
 
 def refusal_lines(outcome: RunOutcome) -> list[str]:
@@ -75,9 +85,8 @@ def junit_xml(outcome: RunOutcome) -> bytes:
             for failure in outcome.failures.values():
                 if (failure.operation, failure.check) == (operation, check):
                     node = ET.SubElement(case, "failure", message=failure.title, type=failure.check)
-                    node.text = (
-                        f"{failure.message}\n\nreproduce: {failure.curl}\n\nresponse: {failure.response_excerpt}"
-                    )
+                    reproduce = f"{reproduce_label(failure)}: {failure.curl}"
+                    node.text = f"{failure.message}\n\n{reproduce}\n\nresponse: {failure.response_excerpt}"
     if outcome.errors:
         suite = ET.SubElement(suites, "testsuite", name="run", tests="1", failures="0", errors="1")
         case = ET.SubElement(suite, "testcase", classname="run", name="could run every phase")
@@ -106,7 +115,8 @@ def html_page(outcome: RunOutcome) -> str:
     failures = "".join(
         f"<h3>{number}. {e(f.operation)} &mdash; {e(f.check)}</h3><p>{e(f.title)}"
         f"{f' (HTTP {f.status_code})' if f.status_code is not None else ''}</p><pre>{e(f.message)}</pre>"
-        f"<p>Reproduce:</p><pre>{e(f.curl)}</pre><p>Response:</p><pre>{e(f.response_excerpt)}</pre>"
+        f"<p>{e(reproduce_label(f).capitalize())}:</p><pre>{e(f.curl)}</pre>"
+        f"<p>Response:</p><pre>{e(f.response_excerpt)}</pre>"
         for number, f in enumerate(outcome.failures.values(), start=1)
     )
     errors = "".join(f"<pre>{e(error)}</pre>" for error in outcome.errors)
@@ -115,7 +125,7 @@ def html_page(outcome: RunOutcome) -> str:
         f"<style>{_STYLE}</style></head><body><h1>Contract check: "
         f"<span class='{verdict_class}'>{e(outcome.verdict)}</span></h1>"
         f"<p>{e(outcome.base_url)} &middot; mode {e(outcome.mode)} &middot; {outcome.requests} requests &middot; "
-        f"{outcome.valid_requests} valid submits &middot; {outcome.tasks_polled} tasks polled &middot; "
+        f"{e(submits(outcome))} &middot; "
         f"{outcome.seconds:.1f} s</p>"
         f"<table><tr>{''.join(f'<th>{h}</th>' for h in HEADERS)}</tr>{rows}</table>"
         f"{'<h2>Failures</h2>' + failures if failures else ''}{'<h2>Errors</h2>' + errors if errors else ''}"

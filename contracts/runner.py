@@ -14,24 +14,25 @@ Queued tasks are polled to a terminal state at the end, all at once, and their f
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
 from schemathesis import GenerationMode
-from schemathesis.core.failures import FailureGroup
 from schemathesis.engine import StopReason, events, from_schema
-from schemathesis.specs.openapi.checks import content_type_conformance
+from schemathesis.engine.run import INTERNAL_PHASES
 
-from contracts import checks, refusal_checks
-from contracts.lifecycle import Poll, PollSettings, poll_until_terminal
-from contracts.outcome import FailureRecord, RunOutcome
-from contracts.safety import Mode, SpendGuard, SpendRefused, guarded
+from contracts import refusal_checks
+from contracts.failures import check_failure_record
+from contracts.lifecycle import PollSettings
+from contracts.outcome import RunOutcome
+from contracts.progress import Progress, Silent
+from contracts.queued_tasks import poll_queued
+from contracts.runs import Run, run_over
+from contracts.safety import Mode, SpendGuard, SpendRefused
 from contracts.schema import STATUS, load_schema
-from contracts.target import TOKEN_PLACEHOLDER, Target
+from contracts.target import Target
 
 if TYPE_CHECKING:
     from schemathesis import Case
@@ -39,13 +40,6 @@ if TYPE_CHECKING:
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 REJECTED_ONLY_PHASES = ("examples", "coverage", "fuzzing")
-# Run on each queued task's final answer: with `celery: true` forced, the only place a full run sees images.
-FINAL_ANSWER_CHECKS = (
-    refusal_checks.documented_response_schema,
-    refusal_checks.documented_status_code,
-    content_type_conformance,
-    *checks.ANSWER_CHECKS,
-)
 
 
 @dataclass(frozen=True)
@@ -62,23 +56,31 @@ class RunOptions:
     status_reads: bool = False
 
 
-def run_contract(target: Target, options: RunOptions, *, app: Any = None) -> RunOutcome:
-    """Check `target` against the contract; `app` runs it in-process against an ASGI app instead of a socket."""
+def run_contract(
+    target: Target, options: RunOptions, *, app: Any = None, progress: Progress | None = None
+) -> RunOutcome:
+    """Check `target` against the contract; `app` runs it in-process against an ASGI app instead of a socket.
+
+    `progress` hears of each phase as it begins and of each scenario and polled task as it ends; by default the
+    run reports nothing until it returns.
+    """
+    progress = progress or Silent()
     outcome = RunOutcome(base_url=target.base_url, mode=options.mode)
     started = time.monotonic()
     queued: list[tuple[Case[Any], Response]] = []
     for run_pass in _passes(options):
         schema = _schema(target, options, app, run_pass)
-        with (
-            guarded(schema, run_pass.guard),
-            checks.deferred_task_polling(schema, lambda c, r: queued.append((c, r))),
-            refusal_checks.recording_refusals(schema, outcome.refused_as),
-        ):
-            _run_engine(schema, target, outcome)
-        checks.forget_run(schema)
+        run = Run(
+            guard=run_pass.guard, watch_task=lambda c, r: queued.append((c, r)), record_refusal=outcome.refused_as
+        )
+        with run_over(schema, run):
+            _run_engine(schema, target, outcome, _PassProgress(progress, run_pass.about, outcome))
         outcome.valid_requests += run_pass.guard.spent
+        outcome.answered_at_once.update(run_pass.guard.answered_at_once)
         outcome.refused += run_pass.guard.refused
-    _poll_queued(queued, target, options, outcome)
+    settings = PollSettings(deadline=options.task_timeout, interval=options.poll_interval)
+    poll_queued(queued, target, settings, outcome, progress)
+    progress.done()
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -92,6 +94,7 @@ class _Pass:
     phases: tuple[str, ...]
     max_examples: int
     operation_id: str | None = None  # None: every operation
+    about: str = ""  # what the pass sends, when a run has more than one
 
 
 def _passes(options: RunOptions) -> list[_Pass]:
@@ -101,18 +104,21 @@ def _passes(options: RunOptions) -> list[_Pass]:
     if options.mode == "full" and options.max_spend is None:
         both = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         return [_Pass(SpendGuard("full"), both, ALL_PHASES, options.max_examples)]
-    rejected_only = _Pass(SpendGuard("safe"), (GenerationMode.NEGATIVE,), REJECTED_ONLY_PHASES, options.max_examples)
-    passes = [rejected_only]
+    negative, positive = (GenerationMode.NEGATIVE,), (GenerationMode.POSITIVE,)
+    rejected = "requests the contract rejects"
+    passes = [_Pass(SpendGuard("safe"), negative, REJECTED_ONLY_PHASES, options.max_examples, about=rejected)]
     if options.status_reads:
-        reads = SpendGuard("safe", status_reads=True)
-        positive = (GenerationMode.POSITIVE,)
-        passes.append(_Pass(reads, positive, REJECTED_ONLY_PHASES, options.max_examples, operation_id=STATUS))
+        reads, about = SpendGuard("safe", status_reads=True), "status reads"
+        passes.append(
+            _Pass(reads, positive, REJECTED_ONLY_PHASES, options.max_examples, operation_id=STATUS, about=about)
+        )
     if options.mode == "safe" or not options.max_spend:
         return passes
     # The documented example spends one job; positive fuzzing spends the rest, one case per example.
     spend_phases = ("examples", "fuzzing") if options.max_spend > 1 else ("examples",)
     spend_guard = SpendGuard("full", max_spend=options.max_spend)
-    spend = _Pass(spend_guard, (GenerationMode.POSITIVE,), spend_phases, max(options.max_spend - 1, 1))
+    about = f"valid submits, at most {options.max_spend}"
+    spend = _Pass(spend_guard, positive, spend_phases, max(options.max_spend - 1, 1), about=about)
     return [*passes, spend]
 
 
@@ -148,10 +154,33 @@ def _schema(target: Target, options: RunOptions, app: Any, run_pass: _Pass) -> A
     return schema
 
 
-def _run_engine(schema: Any, target: Target, outcome: RunOutcome) -> None:
+class _PassProgress:
+    """Tells `progress` of one pass's phases: once as each begins, then as its scenarios end."""
+
+    def __init__(self, progress: Progress, about: str, outcome: RunOutcome) -> None:
+        self.progress, self.about, self.outcome = progress, f" ({about})" if about else "", outcome
+        self.current: str | None = None
+
+    def began(self, phase: Any) -> None:
+        # Coverage may run again for a few operations; that is the same phase to a reader.
+        if phase.is_enabled and phase.name not in INTERNAL_PHASES and phase.name != self.current:
+            self.current = phase.name
+            self.progress.phase(f"contract: {phase.name} phase{self.about}")
+
+    def scenario_ended(self) -> None:
+        failures = len(self.outcome.failures)
+        self.progress.step(
+            f"contract: {self.current} phase{self.about}: {self.outcome.requests} requests, {failures} failures so far"
+        )
+
+
+def _run_engine(schema: Any, target: Target, outcome: RunOutcome, progress: _PassProgress) -> None:
     for event in from_schema(schema).execute():
-        if isinstance(event, (events.ScenarioFinished, events.FuzzScenarioFinished)):
+        if isinstance(event, events.PhaseStarted):
+            progress.began(event.phase)
+        elif isinstance(event, (events.ScenarioFinished, events.FuzzScenarioFinished)):
             _record(event.recorder, target, outcome, phase=str(getattr(event, "phase", "fuzzing")))
+            progress.scenario_ended()
         elif isinstance(event, events.NonFatalError):
             if _is_spend_refusal(event.value):
                 outcome.refused += 1
@@ -190,89 +219,4 @@ def _record(recorder: Any, target: Target, outcome: RunOutcome, *, phase: str) -
                 interaction = recorder.interactions.get(case_id)
                 response = interaction.response if interaction is not None else None
                 failure = check.failure_info.failure
-                record = _failure(case, check.name, failure.title, failure.message, response, target, phase)
-                outcome.add_failure(dataclasses.replace(record, sameness=_sameness(failure)))
-
-
-def _sameness(failure: Any) -> str:
-    # A schema violation quotes the answer, which differs case by case; where it broke the schema does not.
-    schema_path = getattr(failure, "schema_path", None)
-    if schema_path is None:
-        return ""
-    return f"{'/'.join(map(str, schema_path))} at /{'/'.join(map(str, getattr(failure, 'instance_path', ())))}"
-
-
-def _failure(
-    case: Case[Any], check: str, title: str, message: str, response: Any, target: Target, phase: str
-) -> FailureRecord:
-    excerpt = ""
-    if response is not None:
-        excerpt = response.content[:400].decode("utf-8", "replace") if response.content else ""
-    return FailureRecord(
-        operation=case.operation.label,
-        check=check,
-        title=target.redact(str(title)),
-        message=target.redact(str(message)),
-        curl=curl_line(case, target),
-        status_code=response.status_code if response is not None else None,
-        response_excerpt=target.redact(excerpt),
-        phase=phase,
-    )
-
-
-def curl_line(case: Case[Any], target: Target) -> str:
-    """A pasteable curl for `case` against the real base URL; the token is left to the shell as $TOKEN."""
-    command = case.as_curl_command(headers={"Authorization": "x"}, base_url=target.base_url)
-    command = command.replace("'Authorization: [Filtered]'", f'"Authorization: Bearer {TOKEN_PLACEHOLDER}"')
-    return target.redact(command)
-
-
-def _poll_queued(
-    queued: list[tuple[Case[Any], Response]], target: Target, options: RunOptions, out: RunOutcome
-) -> None:
-    settings = PollSettings(deadline=options.task_timeout, interval=options.poll_interval)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        polls = list(pool.map(lambda item: (item[0], poll_until_terminal(item[0], item[1], settings)), queued))
-    out.tasks_polled = len(polls)
-    out.requests += sum(poll.polls for _, poll in polls)
-    check = checks.queued_task_reaches_terminal_state.__name__
-    for submit_case, poll in polls:
-        finished = poll.reached_terminal_state
-        out.tally(submit_case.operation.label, check, failed=not finished)
-        if not finished:
-            message = checks.describe_unfinished(poll.task_id, poll.status, poll.waited, poll.error)
-            out.add_failure(_failure(submit_case, check, "Queued task never finished", message, None, target, "poll"))
-        elif poll.response is not None and refusal_checks.forbidden(submit_case):
-            _judge_at_poll(submit_case, poll, target, out)
-        _check_final_answer(poll, target, out)
-
-
-def _judge_at_poll(submit_case: Case[Any], poll: Poll, target: Target, out: RunOutcome) -> None:
-    # A request the contract rejects was queued: its refusal, if any, is the task's final answer.
-    assert poll.response is not None
-    check = refusal_checks.refuses_what_the_contract_forbids.__name__
-    with refusal_checks.recording_refusals(submit_case.operation.schema, out.refused_as):
-        try:
-            refusal_checks.judge_refusal(submit_case, refusal_checks.reading_of(poll.response, polled=True))
-            out.tally(submit_case.operation.label, check, failed=False)
-        except AssertionError as exc:
-            out.tally(submit_case.operation.label, check, failed=True)
-            title = "A request the contract rejects was accepted"
-            out.add_failure(_failure(submit_case, check, title, str(exc), poll.response, target, "poll"))
-
-
-def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> None:
-    if poll.case is None or poll.response is None:
-        return
-    label = poll.case.operation.label
-    for check in FINAL_ANSWER_CHECKS:
-        try:
-            poll.case.validate_response(poll.response, checks=[check])
-            out.tally(label, check.__name__, failed=False)
-        except FailureGroup as group:
-            out.tally(label, check.__name__, failed=True)
-            for failure in group.exceptions:
-                record = _failure(
-                    poll.case, check.__name__, failure.title, failure.message, poll.response, target, "poll"
-                )
-                out.add_failure(dataclasses.replace(record, sameness=_sameness(failure)))
+                outcome.add_failure(check_failure_record(case, check.name, failure, response, target, phase))

@@ -13,19 +13,20 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import schemathesis
 
-from contracts.dialects import breaks_request_model, request_level_fields
+from contracts.dialects import breaks_request_model, read_answer, request_level_fields
+from contracts.runs import run_of
 from contracts.schema import STATUS, SUBMIT, operation_path, poison_field
 from contracts.validators import request_validator
 
 if TYPE_CHECKING:
     from schemathesis import Case
+    from schemathesis.core.transport import Response
 
 # free: only requests refused before any job; safe: only requests the contract rejects (a backend that checks
 # fields in the job still invokes one to refuse them); full: valid submits too, capped.
@@ -92,6 +93,8 @@ class SpendGuard:
     status_reads: bool = False
     spent: int = 0
     refused: int = 0
+    # Spent submits that were not queued, by how they were answered: a summary says why there are fewer tasks.
+    answered_at_once: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def admits(self, case: Case[Any]) -> bool:
@@ -112,6 +115,23 @@ class SpendGuard:
             if self.max_spend is not None and self.spent >= self.max_spend:
                 raise SpendRefused(f"--max-spend {self.max_spend} reached: refusing another valid request")
             self.spent += 1
+
+    def after_send(self, case: Case[Any], response: Response) -> None:
+        if not starts_a_job(case):
+            return
+        body = _json(response)
+        reading = read_answer(response.status_code, body)
+        if reading.kind == "queued":
+            return
+        # schemathesis's coverage phase sends a valid body without its Authorization header, or as another media
+        # type: refused at once, with no task to poll.
+        detail = body.get("detail") if isinstance(body, dict) else None
+        if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+            words = str(detail[0].get("msg", ""))  # FastAPI's list, by its first message
+        else:
+            words = reading.error or ("SUCCESS" if reading.kind == "accepted" else "")
+        with self._lock:
+            self.answered_at_once[f"HTTP {response.status_code} {words}".strip()] += 1
 
     def _forbids(self, case: Case[Any]) -> bool:
         if self.mode == "free":
@@ -140,21 +160,8 @@ def _force_queued(case: Case[Any]) -> None:
         case.body = {**body, CELERY: True}
 
 
-_GUARDS: dict[int, SpendGuard] = {}
-
-
-@contextmanager
-def guarded(schema: Any, guard: SpendGuard) -> Iterator[SpendGuard]:
-    """Put every request made through `schema` under `guard` for the duration of a run."""
-    _GUARDS[id(schema)] = guard
-    try:
-        yield guard
-    finally:
-        _GUARDS.pop(id(schema), None)
-
-
 def _guard_for(case: Case[Any]) -> SpendGuard | None:
-    return _GUARDS.get(id(case.operation.schema))
+    return run_of(case.operation.schema).guard
 
 
 @schemathesis.hook
@@ -168,3 +175,17 @@ def before_call(context: Any, case: Case[Any], kwargs: dict[str, Any]) -> None:
     guard = _guard_for(case)
     if guard is not None:
         guard.before_send(case)
+
+
+@schemathesis.hook
+def after_call(context: Any, case: Case[Any], response: Response) -> None:
+    guard = _guard_for(case)
+    if guard is not None:
+        guard.after_send(case, response)
+
+
+def _json(response: Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,14 +65,15 @@ def add_commands(commands: Any) -> None:
     diff.add_argument("--json", action="store_true", help="print the differences as JSON")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run `record` or `diff`; `environ` holds the token variable of a live diff."""
     if args.command == "record":
         return _record(args)
     redact: Callable[[str], str] = str
     if args.cassette is not None:
         report = _diff_cassette(args)
     else:
-        target = resolve_target(args.base_url, args.token_env)
+        target = resolve_target(args.base_url, args.token_env, environ)
         report, redact = _diff_live(target, args), target.redact
     print(redact(json.dumps(report.to_json(), indent=2) if args.json else report.text()))
     return 1 if report.differences else 0

@@ -26,6 +26,8 @@ from mockserver.namespaces import Namespace
 
 # Keys that can change on a running server; host, port and the clock are fixed at start.
 PATCHABLE = frozenset({"tokens", "latency", "faults", "fidelity", "rate_limit", "result_ttl", "gateway_timeout"})
+# Fixed keys that another admin call changes after all.
+CHANGED_ELSEWHERE = {"seed": "PUT /__admin/seed", "clock": "POST /__admin/clock/advance (with --clock virtual)"}
 RESET_SCOPES = ("journal", "tasks", "all")
 # Journal pages: entries per answer by default, and at most; and the most kept body bytes one page carries.
 JOURNAL_PAGE, JOURNAL_PAGE_MAX = 100, 1000
@@ -117,6 +119,8 @@ async def patch_config(request: Request) -> dict[str, Any]:
     for key in changes:
         if key not in CONFIG_KEYS:
             problems.append((key, f"unknown key {key!r}; changeable: {changeable}"))
+        elif key in CHANGED_ELSEWHERE:
+            problems.append((key, f"{key!r} is not changed here; use {CHANGED_ELSEWHERE[key]}"))
         elif key not in PATCHABLE:
             problems.append((key, f"{key!r} cannot be changed at run time; changeable: {changeable}"))
     backend = _backend(request)

@@ -97,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in {"contract", "probe"}:
             from contracts.commands import run
 
-            return run(args)
+            return run(args, os.environ)
         if args.command in {"record", "diff"}:
             from contracts import traffic
 
-            return traffic.run(args)
+            return traffic.run(args, os.environ)
         return _serve(_serve_config(args))
     except (UsageError, ConfigError, TargetError) as exc:
         print(f"qolaba-mock: error: {exc}", file=sys.stderr)

@@ -167,7 +167,7 @@ class Config:
             try:
                 rules.append(parse_fault(spec))
             except FaultError as exc:
-                check.fail("faults", f"faults: {exc}")
+                check.fail("faults", str(exc))  # it names the spec: fault='…'...
         # Parsed once here; namespaces build their plans from these rules, never from the text again.
         object.__setattr__(self, "_fault_rules", tuple(rules))
         if self.rate_limit is not None:

@@ -433,3 +433,13 @@ def test_a_bad_marker_value_fails_its_test_in_one_line_without_a_traceback(user:
     result.stdout.fnmatch_lines(["seed=-1 *must be a non-negative integer*"])
     result.stdout.no_fnmatch_line("*pytest_plugin.py*")
     result.stdout.no_fnmatch_line("*ConfigError*")
+
+
+def test_the_readme_lists_every_marker_key() -> None:
+    from pathlib import Path
+
+    from mockserver.pytest_plugin import MARKER_KEYS, PLUGIN_MARKER_KEYS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if line.startswith("- **Marker:**"))
+    assert [key for key in (*MARKER_KEYS, *PLUGIN_MARKER_KEYS) if f"{key}=" not in line] == []

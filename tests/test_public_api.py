@@ -50,3 +50,15 @@ def test_importing_contracts_loads_none_of_the_tools_dependencies() -> None:
     probe = f"import sys, contracts; print(sorted(m for m in {heavy} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_checks_module_exports_the_checks_and_their_groups_only() -> None:
+    from contracts import checks
+
+    assert set(checks.__all__) == {
+        "ANSWER_CHECKS", "CONTRACT_CHECKS", "REFUSAL_CHECKS",
+        "auth_is_enforced", "envelope_shape", "output_lists_agree", "output_urls_absolute",
+        "queued_task_reaches_terminal_state", "status_matches_http_code", "time_required_shape",
+        "validation_lists_every_broken_field",
+    }  # fmt: skip
+    assert all(callable(getattr(checks, name)) for name in checks.__all__ if name.islower())

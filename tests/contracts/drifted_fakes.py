@@ -230,6 +230,11 @@ def _respell_status(exchange: Exchange) -> None:
         exchange.body["status"] = spelled[exchange.body["status"]]
 
 
+def _respell_finished_task(exchange: Exchange) -> None:
+    if exchange.path.endswith("/getImage") and isinstance(exchange.body, dict) and exchange.body["status"] == "SUCCESS":
+        exchange.body["status"] = "DONE"
+
+
 def _success_output(exchange: Exchange) -> dict[str, Any] | None:
     body = exchange.body
     if isinstance(body, dict) and body.get("status") == "SUCCESS" and isinstance(body.get("output"), dict):
@@ -367,6 +372,15 @@ CATALOGUE: tuple[Drift, ...] = (
 )
 
 DRIFTS: dict[str, Drift] = {drift.name: drift for drift in CATALOGUE}
+
+# Outside the catalogue, whose tallies the README's drift table reports: a drift seen only when a task is polled,
+# for the poll's own tests. The submit's queued answer is faithful, so the task is followed.
+FINISHED_TASK_RESPELLED = Drift(
+    "finished_task_respelled",
+    "a finished task reads status 'DONE' instead of SUCCESS when polled",
+    "status value",
+    _responses(_respell_finished_task),
+)
 
 
 async def _read_body(receive: Receive) -> bytes:

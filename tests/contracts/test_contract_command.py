@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import re
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -12,12 +14,16 @@ import pytest
 
 from contracts import SUBMIT
 from contracts.commands import REMOTE_MAX_SPEND, REMOTE_RATE_LIMIT, contract_options
+from contracts.progress import progress_for
+from contracts.report import summary
 from contracts.runner import RunOptions, run_contract
 from contracts.safety import is_valid_request
 from contracts.target import Target, resolve_target
 from mockserver import Config, create_app
 from mockserver.cli import main
 from mockserver.server import LiveServer
+from tests.conftest import TOKEN
+from tests.contracts.drifted_fakes import FINISHED_TASK_RESPELLED, DriftedApp, Exchange
 
 # Distinctive, so a grep for it in every artifact means something.
 SECRET = "sk-qolaba-contract-7f3a9c1e5b"
@@ -105,7 +111,8 @@ def test_the_token_appears_in_no_output_and_no_report(
         journal_text = repr([entry.as_dict() for entry in open_door.app.state.backend.namespaces.get().journal])
     captured = capsys.readouterr()
     artifacts = [captured.out, captured.err, journal_text] + [p.read_text() for p in tmp_path.iterdir()]
-    assert "auth_is_enforced" in captured.out and 'Bearer $TOKEN"' in captured.out
+    # The failures are about requests with a made-up token, so that token is what the reproduce lines show.
+    assert "auth_is_enforced" in captured.out and "Bearer qolaba-mock-made-up-token" in captured.out
     assert "hint: qolaba-mock serve accepts any token unless started with --token $QOLABA_TEST_KEY" in captured.out
     assert all(SECRET not in text for text in artifacts)
 
@@ -217,3 +224,109 @@ def test_status_reads_let_a_safe_run_read_pending_answers_without_starting_a_job
     reads = [entry for entry in journal.calls_to("/getImage") if entry.status == 200]
     assert reads and all(entry.response_body["status"] == "PENDING" for entry in reads)
     assert not any(is_valid_request(SUBMIT, body) for body in submits_in_journal(fake))
+
+
+@pytest.mark.parametrize("fidelity", ["contract", "production"])
+@pytest.mark.parametrize("command", ["contract", "probe", "diff"])
+def test_a_refused_token_is_one_line_and_exit_2_before_any_further_request(
+    command: str, fidelity: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every answer a wrong key gets is one the contract allows (401), so a run would otherwise read as a pass.
+    monkeypatch.setenv("QOLABA_EXPIRED_KEY", "sk-expired-key-1b2c")
+    with LiveServer(Config(seed=11, tokens=frozenset({SECRET}), fidelity=fidelity)) as server:
+        code = main([command, "--base-url", server.url, "--token-env", "QOLABA_EXPIRED_KEY"])
+        sent = list(server.app.state.backend.namespaces.get().journal)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"qolaba-mock: error: {server.url} refused the token in $QOLABA_EXPIRED_KEY (HTTP ")
+    assert err.count("\n") == 1 and "sk-expired-key-1b2c" not in err
+    assert len(sent) == 1  # the reachability request, and nothing after it
+
+
+def test_a_polled_answer_outside_the_lifecycle_is_reported_at_once_and_its_task_not_polled_again() -> None:
+    app = FINISHED_TASK_RESPELLED.build()
+    # The spend pass has no stateful phase, so only the run's own polling reads the queued tasks.
+    options = RunOptions(mode="full", max_spend=2, max_examples=5, poll_interval=0.01, task_timeout=30)
+    outcome = run_contract(Target("http://testserver", TOKEN), options, app=app)
+    journal = app.state.backend.namespaces.get().journal  # type: ignore[attr-defined]
+    queued = {entry.response_body["task_id"] for entry in journal.calls_to("/getImagetoImage") if entry.status == 200}
+    polls = [entry for entry in journal.calls_to("/getImage") if _polled_id(entry.request_body) in queued]
+    assert outcome.tasks_polled == len(queued) == len(polls) > 0  # one poll each: the first answer was already wrong
+    failing = {(operation, check) for operation, check in outcome.failing}
+    assert ("POST /getImage", "status_matches_http_code") in failing
+    assert ("POST /getImagetoImage", "queued_task_reaches_terminal_state") not in failing, summary(outcome)
+
+
+def _polled_id(body: object) -> str | None:
+    task_id = body.get("id") if isinstance(body, dict) else None
+    return task_id if isinstance(task_id, str) else None
+
+
+def test_every_valid_submit_is_polled_or_the_summary_says_how_it_was_answered_at_once() -> None:
+    app = create_app(Config(seed=3, tokens=frozenset({SECRET})))
+    options = RunOptions(mode="full", max_examples=10, max_spend=None, poll_interval=0.01)
+    outcome = run_contract(Target("http://testserver", SECRET), options, app=app)
+    # schemathesis's coverage phase sends the valid body once without its Authorization header: refused, not queued.
+    assert outcome.answered_at_once == {"HTTP 401 Not authenticated": 1}
+    assert outcome.valid_requests == outcome.tasks_polled + 1
+    assert (
+        f"{outcome.valid_requests} valid submits (GPU jobs; 1 answered at once: HTTP 401 Not authenticated), "
+        f"{outcome.tasks_polled} tasks polled"
+    ) in summary(outcome)
+
+
+def test_progress_is_one_stderr_line_per_phase_when_stderr_is_not_a_terminal(
+    fake: LiveServer, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(contract(fake.url, token_env)) == 0
+    err = capsys.readouterr().err
+    progress = [line for line in err.splitlines() if line.startswith("contract: ")]
+    phases = ["examples", "coverage", "fuzzing", "stateful"]
+    assert progress[:4] == [f"contract: {phase} phase" for phase in phases], err
+    (polling,) = progress[4:]
+    assert re.fullmatch(r"contract: polling \d+ queued tasks, each until it ends or 300 s pass", polling), err
+    assert "\r" not in err and SECRET not in err
+
+
+def test_a_capped_run_names_what_each_pass_sends_in_its_phase_lines(
+    fake: LiveServer, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(contract(fake.url, token_env, "--mode", "full", "--max-spend", "2")) == 0
+    progress = [line for line in capsys.readouterr().err.splitlines() if line.startswith("contract: ")]
+    assert progress[:4] == [
+        "contract: examples phase (requests the contract rejects)",
+        "contract: coverage phase (requests the contract rejects)",
+        "contract: fuzzing phase (requests the contract rejects)",
+        "contract: examples phase (valid submits, at most 2)",
+    ]
+
+
+def test_on_a_terminal_progress_rewrites_one_line_and_clears_it_at_the_end() -> None:
+    stream = io.StringIO()
+    progress = progress_for(stream, live=True, redact=Target("http://x", SECRET).redact)
+    progress.phase("contract: coverage phase")
+    progress.step(f"contract: polled 1 of 2 tasks; task {SECRET}")
+    progress.done()
+    assert stream.getvalue() == (
+        "\r\x1b[Kcontract: coverage phase\r\x1b[Kcontract: polled 1 of 2 tasks; task $TOKEN\r\x1b[K"
+    )
+
+
+def _status_read_answered_in_fastapi_words(exchange: Exchange) -> None:
+    if exchange.path.endswith("/getImage") and exchange.status == 200:
+        exchange.body = {"detail": "Not Found"}
+
+
+def test_a_polled_answer_outside_the_lifecycle_that_no_answer_check_reads_still_fails_the_task() -> None:
+    # A 200 in FastAPI's words is a refusal's dialect to the answer checks, so they pass it; the task still has no end.
+    app = DriftedApp(
+        create_app(Config(seed=3, tokens=frozenset({TOKEN}))), response=_status_read_answered_in_fastapi_words
+    )
+    options = RunOptions(mode="full", max_spend=1, max_examples=5, poll_interval=0.01, task_timeout=30)
+    outcome = run_contract(Target("http://testserver", TOKEN), options, app=app)
+    (failure,) = [f for f in outcome.failures.values() if f.check == "queued_task_reaches_terminal_state"]
+    assert failure.title == "Queued task left the lifecycle"
+    assert failure.message.endswith(
+        "answered HTTP 200 with no status, neither PENDING nor an end; polling stopped at that answer"
+    )
+    assert failure.costs_a_job  # reproducing it means submitting again

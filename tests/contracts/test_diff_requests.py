@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from contracts import SUBMIT
-from contracts._probe_cases import base_body, generated_cases
+from contracts._generated_cases import generated_cases
+from contracts._probe_cases import base_body
 from contracts.diff import _live_requests
 from contracts.schema import operation_path
 from contracts.validators import request_validator

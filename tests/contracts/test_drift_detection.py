@@ -3,6 +3,10 @@
 The faithful fake must pass both; every variant in the catalogue must fail at least one of them,
 naming the broken rule. CONTRACT_CATCHES says which check of `contract` reports each variant;
 variants absent from it are the probe's to catch (their `probe_row`).
+
+The catalogue runs in-process (`run_contract(..., app=)`, `run_probe(transport=)`): the same engine and
+checks the commands run, without sockets. The commands themselves run end to end once per mode: the
+faithful fake in full mode, and a safe run with status reads.
 """
 
 from __future__ import annotations
@@ -10,11 +14,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from starlette.types import ASGIApp
 
+from contracts import RunOptions, RunOutcome, Target, run_contract, run_probe
 from mockserver.cli import main
 from mockserver.server import LiveServer
 from tests.conftest import TOKEN
-from tests.contracts.drifted_fakes import CATALOGUE, CONFIG, DRIFTS, Drift, DriftedApp, Exchange, faithful, live
+from tests.contracts.drifted_fakes import (
+    CATALOGUE,
+    CONFIG,
+    DRIFTS,
+    Drift,
+    DriftedApp,
+    Exchange,
+    faithful,
+    handle,
+    live,
+)
 
 # Which check of `contract` names each drift. A drift in the request rules is a schema-violating
 # request the server accepted, which the contract's refuses_what_the_contract_forbids reports.
@@ -61,6 +77,16 @@ def run_contract_cli(url: str, capsys: pytest.CaptureFixture[str], *extra: str) 
     return code, capsys.readouterr().out
 
 
+def run_in_process(app: ASGIApp, mode: str = "full") -> RunOutcome:
+    # As the command runs against loopback, with a task that never finishes given up on at once.
+    options = RunOptions(mode=mode, max_spend=None, task_timeout=0.05, poll_interval=0.01)  # type: ignore[arg-type]
+    return run_contract(Target("http://testserver", TOKEN), options, app=app)
+
+
+def failing_in(outcome: RunOutcome) -> set[str]:
+    return {check for (_, check), failed in outcome.failing.items() if failed}
+
+
 def failing_checks(summary: str) -> set[str]:
     """The checks with failures in the summary table (rows whose last column is a number)."""
     rows = (line.split() for line in summary.splitlines() if line.startswith("POST /"))
@@ -82,29 +108,23 @@ def test_the_faithful_fake_passes_contract_and_probe(
 
 
 @pytest.mark.parametrize("drift", [DRIFTS[name] for name in CONTRACT_CATCHES], ids=lambda drift: drift.name)
-def test_contract_catches_the_drift_and_names_the_broken_rule(drift: Drift, capsys: pytest.CaptureFixture[str]) -> None:
-    with live(drift) as server:
-        code, out = run_contract_cli(server.url, capsys)
-    assert code == 1, out
-    assert CONTRACT_CATCHES[drift.name] in failing_checks(out), out
+def test_contract_catches_the_drift_and_names_the_broken_rule(drift: Drift) -> None:
+    outcome = run_in_process(drift.build())
+    assert CONTRACT_CATCHES[drift.name] in failing_in(outcome), outcome.failures
 
 
 @pytest.mark.parametrize("drift", [DRIFTS[name] for name in SAFE_CATCHES], ids=lambda drift: drift.name)
-def test_a_safe_run_still_catches_every_drift_visible_in_rejections(
-    drift: Drift, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with live(drift) as server:
-        code, out = run_contract_cli(server.url, capsys, "--mode", "safe")
-    assert code == 1, out
-    assert CONTRACT_CATCHES[drift.name] in failing_checks(out), out
+def test_a_safe_run_still_catches_every_drift_visible_in_rejections(drift: Drift) -> None:
+    outcome = run_in_process(drift.build(), mode="safe")
+    assert outcome.valid_requests == 0
+    assert CONTRACT_CATCHES[drift.name] in failing_in(outcome), outcome.failures
 
 
 @pytest.mark.parametrize("drift", [d for d in CATALOGUE if d.probe_row], ids=lambda drift: drift.name)
-def test_probe_catches_every_drift_in_the_request_rules(drift: Drift, capsys: pytest.CaptureFixture[str]) -> None:
-    with live(drift) as server:
-        code = main(["probe", "--base-url", server.url, "--token-env", "QOLABA_DRIFT_KEY"])
-    table = capsys.readouterr().out
-    assert code == 1
+def test_probe_catches_every_drift_in_the_request_rules(drift: Drift) -> None:
+    with handle(drift.build()) as mock:
+        report = run_probe(Target("http://testserver", TOKEN), transport=mock.transport())
+    table = report.table()
     field, rule = drift.probe_row  # type: ignore[misc]
     assert any(line.split()[:2] == [field, rule] and "DRIFT" in line for line in table.splitlines()), table
 
@@ -119,12 +139,10 @@ def _echo_broken_url(exchange: Exchange) -> None:
         exchange.body["input"]["image"] = "http://["
 
 
-def test_an_answer_echoing_a_malformed_url_is_judged_not_crashed_on(capsys: pytest.CaptureFixture[str]) -> None:
-    # schemathesis's own CLI dies on `http://[` in a response (prior-art P14); this run must not.
-    with LiveServer(CONFIG, app=DriftedApp(faithful(), response=_echo_broken_url)) as server:
-        code, out = run_contract_cli(server.url, capsys)
-    assert code == 0, out
-    assert "Traceback" not in out
+def test_an_answer_echoing_a_malformed_url_is_judged_not_crashed_on() -> None:
+    # schemathesis's own CLI dies on `http://[` in a response; this run must not.
+    outcome = run_in_process(DriftedApp(faithful(), response=_echo_broken_url))
+    assert outcome.errors == [] and failing_in(outcome) == set(), outcome.failures
 
 
 def test_status_reads_let_a_safe_run_catch_a_respelled_pending(capsys: pytest.CaptureFixture[str]) -> None:

@@ -113,3 +113,19 @@ def test_a_task_still_pending_at_the_deadline_is_reported_unfinished() -> None:
     )
     assert not poll.reached_terminal_state and poll.status == "PENDING"
     assert poll.polls == 4 and clock.now == 9  # polls at 0, 3, 6, 9; a fifth would land after the deadline
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [envelope("DONE"), JSONResponse({"detail": "Not Found"}), Response("busy", media_type="text/plain")],
+    ids=["undocumented-status", "no-status", "not-json"],
+)
+def test_an_answer_outside_the_task_lifecycle_ends_the_poll_at_once(answer: Response) -> None:
+    # Neither PENDING nor an end: waiting longer cannot make it right, and only delays the report.
+    case, response, seen = scripted(envelope("PENDING"), answer, *(envelope("SUCCESS") for _ in range(5)))
+    clock = FakeTime()
+    poll = poll_until_terminal(
+        case, response, PollSettings(deadline=300, interval=2), sleep=clock.sleep, monotonic=clock.monotonic
+    )
+    assert poll.polls == 2 and len(seen) == 2 and clock.sleeps == [2]
+    assert poll.left_the_lifecycle and not poll.reached_terminal_state and poll.status_code == 200

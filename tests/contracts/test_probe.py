@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 from starlette.types import ASGIApp
 
-from contracts import SUBMIT, field_rules
+from contracts import STATUS, SUBMIT, field_rules
 from contracts.probe import ABSENT, ProbeReport, run_probe
 from contracts.target import Target
-from mockserver import Config, create_app
+from mockserver import Config, create_app, envelope
+from mockserver.cli import main
 from mockserver.server import LiveServer
 from tests.conftest import TOKEN
-from tests.contracts.drifted_fakes import CATALOGUE, CONFIG, DRIFTS, FAITHFUL, Drift, contract_bound, handle, live
+from tests.contracts.drifted_fakes import (
+    CATALOGUE,
+    CONFIG,
+    DRIFTS,
+    FAITHFUL,
+    Drift,
+    DriftedApp,
+    Exchange,
+    contract_bound,
+    handle,
+    live,
+)
 
 SECRET = "sk-probe-7f3a9c1e-do-not-print"
 TARGET = Target("http://testserver", token=TOKEN)
@@ -85,8 +99,9 @@ def test_integers_step_by_one_and_numbers_by_a_hundredth_past_a_bound(faithful_r
 
 
 def test_rows_come_in_contract_field_order_and_the_same_every_run(faithful_report: ProbeReport) -> None:
-    fields = list(dict.fromkeys(row.field for row in faithful_report.rows))
+    fields = list(dict.fromkeys(row.field for row in faithful_report.rows if row.operation == SUBMIT))
     assert fields == FIELDS
+    assert {row.operation for row in faithful_report.rows[len(faithful_report.rows) - 2 :]} == {STATUS}
     assert probe(FAITHFUL()).to_json() == faithful_report.to_json()
 
 
@@ -95,16 +110,19 @@ def test_the_probe_sends_no_request_the_contract_accepts() -> None:
     with handle(app) as mock:
         report = run_probe(TARGET, transport=mock.transport())
         calls = mock.journal.calls_to("/getImagetoImage")
-    assert len(calls) == len(report.rows)
-    assert all(call.status is not None and 400 <= call.status < 500 for call in calls)
-    for call, row in zip(calls, report.rows, strict=True):
+        reads = mock.journal.calls_to("/getImage")
+    submit_rows = [row for row in report.rows if row.operation == SUBMIT]
+    assert len(calls) == len(submit_rows) and len(reads) == len(report.rows) - len(submit_rows)
+    assert all(call.status is not None and 400 <= call.status < 500 for call in [*calls, *reads])
+    for call, row in zip(calls, submit_rows, strict=True):
         assert row.poison not in call.request_body
         assert row.field == "celery" or call.request_body["celery"] is True  # queued, in case one were ever taken
 
 
 def test_each_request_leaves_out_a_required_field_other_than_the_one_under_test(faithful_report: ProbeReport) -> None:
     required = {rule.name for rule in field_rules(SUBMIT) if rule.required}
-    assert all(row.poison in required and row.poison != row.field for row in faithful_report.rows)
+    submit_rows = [row for row in faithful_report.rows if row.operation == SUBMIT]
+    assert all(row.poison in required and row.poison != row.field for row in submit_rows)
 
 
 def test_the_json_report_has_one_entry_per_row_and_marks_absent_fields(faithful_report: ProbeReport) -> None:
@@ -316,7 +334,7 @@ def test_each_refusal_says_where_and_in_which_dialect(production_report: ProbeRe
     assert ("batch", "maximum", "at poll", "pydantic") in refused  # queued probes fail when polled
     assert ("inference_type", "enum", "at once", "backend") in refused  # APIInput, before any job
     assert ("app_id", "enum", "at once", "backend") in refused  # an unknown app id
-    assert "6 at once (backend), 17 at poll (pydantic)" in production_report.table()
+    assert "7 at once (backend), 1 at once (fastapi), 17 at poll (pydantic)" in production_report.table()
 
 
 def test_a_safe_probe_of_production_makes_no_image_though_it_invokes_jobs() -> None:
@@ -336,7 +354,7 @@ def test_a_free_probe_of_production_reaches_no_job_and_judges_the_request_level_
     judged = {(row.field, row.rule) for row in report.rows if row.observed in ("accept", "reject")}
 
     assert {e.status for e in submits} == {500} and len(app.state.backend.default.tasks) == 0
-    assert {field for field, _ in judged} == {"celery", "inference_type", "ref_id"}
+    assert {field for field, _ in judged} == {"celery", "inference_type", "ref_id", "id"}  # a status read is free
     assert [(row.field, row.rule) for row in report.rows if row.drifted] == [("celery", "type")]
     assert "not reached" in report.table() and "Free mode" in report.table()
 
@@ -357,3 +375,81 @@ def test_a_refused_token_in_production_words_stops_the_probe() -> None:
     with handle(production()) as mock:
         report = run_probe(Target("http://testserver", token="sk-not-the-key"), transport=mock.transport())
     assert len(report.rows) == 1 and report.stopped == "the API refused the token (HTTP 500)"
+
+
+def test_the_status_request_is_probed_on_each_required_field_left_out_and_of_the_wrong_type(
+    faithful_report: ProbeReport,
+) -> None:
+    status_rows = [row for row in faithful_report.rows if row.operation == STATUS]
+    required = [rule.name for rule in field_rules(STATUS) if rule.required]
+    assert required and [(row.field, row.rule) for row in status_rows] == [
+        (name, kind) for name in required for kind in ("required", "type")
+    ]
+    assert all(row.expected == row.observed == "reject" and row.poison == "" for row in status_rows)
+    assert any(line.startswith("/getImage id") and line.endswith("ok") for line in faithful_report.table().splitlines())
+
+
+def _status_id_defaulted(exchange: Exchange) -> None:
+    # A status read without an id is answered as a read of a made-up one, instead of a 422.
+    if exchange.path.endswith("/getImage") and isinstance(exchange.request, dict) and "id" not in exchange.request:
+        exchange.status, exchange.body = 200, envelope.pending_status(task_id="made-up", echo={})
+
+
+def test_a_status_request_that_no_longer_needs_its_id_drifts_on_that_row_only() -> None:
+    report = probe(DriftedApp(FAITHFUL(), response=_status_id_defaulted))
+    assert [(row.operation, row.field, row.rule, row.observed) for row in report.rows if row.drifted] == [
+        (STATUS, "id", "required", "accept")
+    ]
+    assert report.stopped is None  # a status read starts no job, so an accepted one is no reason to stop
+
+
+def test_production_refuses_the_status_rows_at_once_in_its_own_dialects(production_report: ProbeReport) -> None:
+    status_rows = {
+        (row.field, row.rule, row.observed, row.where, row.dialect)
+        for row in production_report.rows
+        if row.operation == STATUS
+    }
+    assert status_rows == {
+        ("id", "required", "reject", "at once", "backend"),
+        ("id", "type", "reject", "at once", "fastapi"),
+    }
+
+
+@contextmanager
+def silent_target() -> Iterator[str]:
+    """A socket that takes connections (the kernel's backlog) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_the_probe_gives_up_on_a_silent_target_after_its_request_timeout() -> None:
+    with silent_target() as url:
+        report = run_probe(Target(url, token=SECRET), timeout=0.2)
+    assert report.stopped == "the API did not answer" and len(report.rows) == 1
+    assert "no answer: ReadTimeout" in report.rows[0].verdict
+
+
+def test_probe_request_timeout_is_honoured_on_a_silent_target(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("QOLABA_PROBE_KEY", SECRET)
+    with silent_target() as url:
+        code = main(["probe", "--base-url", url, "--token-env", "QOLABA_PROBE_KEY", "--request-timeout", "0.2"])
+    assert code == 2
+    assert capsys.readouterr().err == f"qolaba-mock: error: cannot reach {url}: no answer within 0.2 s (ReadTimeout)\n"
+
+
+def test_probe_progress_is_one_stderr_line_when_stderr_is_not_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("QOLABA_PROBE_KEY", TOKEN)
+    with LiveServer(CONFIG) as server:
+        assert main(["probe", "--base-url", server.url, "--token-env", "QOLABA_PROBE_KEY"]) == 0
+    err = capsys.readouterr().err
+    planned = len(probe(FAITHFUL()).rows)
+    assert [line for line in err.splitlines() if line.startswith("probe: ")] == [
+        f"probe: {planned} requests, each one the contract refuses"
+    ]
+    assert "\r" not in err

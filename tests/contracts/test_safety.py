@@ -8,12 +8,12 @@ import pytest
 import schemathesis
 
 from contracts import STATUS, SUBMIT, load_schema
+from contracts.runs import Run, run_over
 from contracts.safety import (
     SpendGuard,
     SpendRefused,
     before_call,
     filter_case,
-    guarded,
     is_valid_request,
     poisoned,
 )
@@ -91,7 +91,7 @@ def test_the_global_hooks_act_only_on_schemas_under_guard() -> None:
     case = submit(valid_body())
     assert filter_case(None, case) is True
     before_call(None, case, {})  # unguarded: nothing happens
-    with guarded(schema, SpendGuard("safe")):
+    with run_over(schema, Run(guard=SpendGuard("safe"))):
         assert filter_case(None, case) is False
         with pytest.raises(SpendRefused):
             before_call(None, case, {})

@@ -216,7 +216,7 @@ def test_the_probe_names_the_profile_a_live_target_answers_like(
     with LiveServer(Config(fidelity=fidelity, tokens=frozenset({SECRET}))) as target:
         main(["probe", "--base-url", target.url, "--token-env", token_env, "--poll-interval", "0.01"])
     last = capsys.readouterr().out.rstrip().splitlines()[-1]
-    assert last.startswith(f"closest profile: {fidelity} (58/58 rows agree")
+    assert last.startswith(f"closest profile: {fidelity} (60/60 rows agree")
 
 
 def test_diff_against_a_live_drifted_fake_names_the_drift(

@@ -280,6 +280,7 @@ async def test_a_config_patch_with_several_bad_fields_names_each_and_changes_not
     assert sorted(problems) == ["colour", "latency", "port", "rate_limit", "seed"]
     assert problems["colour"].startswith("unknown key 'colour'")
     assert problems["port"].startswith("'port' cannot be changed at run time")
+    assert problems["seed"] == "'seed' is not changed here; use PUT /__admin/seed"
     assert problems["rate_limit"].startswith("rate_limit='lots' is not a rate")
     assert problems["latency"].startswith("latency='soon' is not a latency spec")
     assert (await virtual.get("/__admin/config")).json() == before

@@ -41,7 +41,7 @@ def test_defaults_sit_below_every_source() -> None:
         ('colour = "blue"\n', "unknown key 'colour'"),
         ("port = \n", "is not valid TOML"),
         ('latency = "fixed:-1s"\n', "latency='fixed:-1s' must not be negative"),
-        ('faults = ["http_429:2"]\n', "faults: "),
+        ('faults = ["http_429:2"]\n', "fault='http_429:2' probability must be between 0 and 1"),
         ('rate_limit = "many"\n', "rate_limit="),
         ('clock = "sundial"\n', "clock='sundial' must be 'system' or 'virtual'"),
     ],
@@ -75,8 +75,8 @@ def test_missing_config_file_is_a_one_line_cli_error(capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["serve", "--fault", "http_429:1.5"], "faults: "),
-        (["serve", "--fault", "teleport"], "faults: "),
+        (["serve", "--fault", "http_429:1.5"], "--fault: fault='http_429:1.5' probability"),
+        (["serve", "--fault", "teleport"], "--fault: fault='teleport' names no known fault"),
         (["serve", "--latency", "uniform:2s..1s"], "latency: "),
         (["serve", "--rate-limit", "0/min"], "rate_limit="),
         (["serve", "--time-scale", "-1"], "time_scale=-1.0 must be a positive number"),
@@ -110,7 +110,7 @@ def test_a_bad_file_value_names_the_file_and_the_key(tmp_path: Path) -> None:
         ({"latency": "soon"}, "--latency: latency='soon' is not a latency spec"),
         ({"rate_limit": "lots"}, "--rate-limit: rate_limit='lots' is not a rate"),
         ({"port": "eighty"}, "--port: port='eighty' must be an integer 0..65535"),
-        ({"faults": ("teleport",)}, "--fault: faults: fault='teleport' names no known fault"),
+        ({"faults": ("teleport",)}, "--fault: fault='teleport' names no known fault"),
     ],
 )
 def test_a_bad_flag_value_names_the_flag(flags: dict[str, object], message: str) -> None:
