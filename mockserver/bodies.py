@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from mockserver import _request
+from mockserver import _request, recording
 
 
 class BodyTooLarge(Exception):
@@ -25,17 +25,25 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
     # Straight from `receive`: Starlette's `stream()` costs an async generator step per message.
-    chunks, size = [], 0
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        if message["type"] != "http.request":
-            continue
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(limit)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            if message["type"] != "http.request":
+                continue
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > limit:
+                raise BodyTooLarge(limit)
+            if not message.get("more_body", False):
+                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                recording.note_request_body(request.scope, body, size)
+                return body
+    except (BodyTooLarge, ClientGone):
+        # The journal keeps the start of what came, and how much.
+        recording.note_request_body(request.scope, b"".join(chunks), size)
+        raise

@@ -42,6 +42,11 @@ def kept_headers(raw: Iterable[tuple[str, str]], secrets: Iterable[str] = ()) ->
     return tuple(kept)
 
 
+def headers_size(headers: Headers) -> int:
+    """What kept headers weigh in the journal's byte bound, with the entry's own fixed cost."""
+    return sum(len(name) + len(value) for name, value in headers) + _ENTRY_OVERHEAD
+
+
 def _whole_token(secret: str) -> re.Pattern[str]:
     # A bearer token is a run of token68 characters: matched whole, so a token "t" leaves "text/plain" alone.
     return re.compile(rf"(?<![\w.~+/=-]){re.escape(secret)}(?![\w.~+/=-])")
@@ -110,8 +115,8 @@ class Entry:
 
     @property
     def size(self) -> int:
-        headers = sum(len(name) + len(value) for name, value in self.response_headers)
-        return len(self.request.kept) + len(self.response.kept) + headers + _ENTRY_OVERHEAD
+        """What the entry weighs in the journal's byte bound."""
+        return len(self.request.kept) + len(self.response.kept) + headers_size(self.response_headers)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -231,15 +236,22 @@ class Journal(_CallView):
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self._entries: deque[Entry] = deque()
+        # Each entry's size, worked out once when it is recorded, not again when it leaves.
+        self._sizes: deque[int] = deque()
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._bytes = 0
 
-    def record(self, entry: Entry) -> None:
-        self._entries.append(entry)
-        self._bytes += entry.size
-        while len(self._entries) > self.max_entries or (self._bytes > self.max_bytes and len(self._entries) > 1):
-            self._bytes -= self._entries.popleft().size
+    def record(self, entry: Entry, *, size: int | None = None) -> None:
+        """Keep `entry`, forgetting the oldest past the bounds; `size` is `entry.size`, if the caller knows it."""
+        size = entry.size if size is None else size
+        entries, sizes = self._entries, self._sizes
+        entries.append(entry)
+        sizes.append(size)
+        self._bytes += size
+        while len(entries) > self.max_entries or (self._bytes > self.max_bytes and len(entries) > 1):
+            entries.popleft()
+            self._bytes -= sizes.popleft()
 
     def _snapshot(self) -> tuple[Entry, ...]:
         # A snapshot first: a live server's thread may append while a test's thread reads.
@@ -270,6 +282,7 @@ class Journal(_CallView):
 
     def clear(self) -> None:
         self._entries.clear()
+        self._sizes.clear()
         self._bytes = 0
 
     def __len__(self) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import random
 import time
 from collections import OrderedDict
 from typing import Any
+
+import orjson
 
 from mockserver import envelope
 from mockserver.clock import LATEST
@@ -40,9 +43,6 @@ class OutputStore:
         return len(self._images)
 
 
-# `json.dumps(..., sort_keys=True)` builds an encoder per call; the key's text must not change (it seeds the
-# image bytes), so the same encoder is built once instead.
-_REQUEST_KEY = json.JSONEncoder(sort_keys=True)
 # The version (4) and variant (RFC 4122) bits of a UUID4, as `uuid.UUID(int=..., version=4)` sets them.
 _UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
 _UUID4_SET = (0x8000 << 48) | (4 << 76)
@@ -86,14 +86,14 @@ def success(
     width, height = floor_to_multiple_of_8(request["width"]), floor_to_multiple_of_8(request["height"])
     # Bytes depend on the seed and the request only, never on order; one face per reference image.
     face_key = digest(seed, request["image"])
-    request_key = _REQUEST_KEY.encode(request)
+    request_key = _request_key(seed, request)
     stamp = _stamp(math.floor(min(now, LATEST)))
     flagged = _nsfw_flags(rng, request["batch"]) if nsfw else [False] * request["batch"]
     result, low_res = [], []
     for index, is_nsfw in enumerate(flagged):
         if is_nsfw:  # production drops flagged images and keeps only their flag
             continue
-        key = digest(seed, request_key, index)
+        key = _image_key(request_key, index)
         # Production names full-size JPEGs `.webp` too; the fake keeps that quirk.
         full = OutputImage(width, height, face_key, key, style.full)
         result.append(store.publish(base_url, f"{stamp}_{new_uuid(rng)}.webp", full))
@@ -111,6 +111,21 @@ def success(
         nsfw=flagged,
         low_res_urls=low_res,
     )
+
+
+def _request_key(seed: int, request: dict[str, Any]) -> hashlib._Hash:
+    """The hash state every image of this request starts from: the seed and the request, keys sorted."""
+    try:
+        text = orjson.dumps(request, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer past 64 bits, which pydantic's lax mode can make of a long digit string
+        text = json.dumps(request, sort_keys=True).encode()
+    return hashlib.sha256(b"%d|%b" % (seed, text))
+
+
+def _image_key(request_key: hashlib._Hash, index: int) -> bytes:
+    image = request_key.copy()
+    image.update(b"|%d" % index)
+    return image.digest()
 
 
 def _nsfw_flags(rng: random.Random, batch: int) -> list[bool]:

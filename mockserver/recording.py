@@ -7,24 +7,32 @@ read its own call in the journal, whatever thread it reads from.
 from __future__ import annotations
 
 import itertools
+from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import _request, namespaces
 from mockserver.backend import Backend
 from mockserver.connection_faults import ABORT_KEY
-from mockserver.journal import Body, Entry, Headers, kept_headers
+from mockserver.journal import Body, Entry, Headers, headers_size, kept_headers
 from mockserver.namespaces import Namespace
 
 # What a route tells the recorder, in the request's scope state.
 _SPACE_KEY = "qolaba_mock.space"
 _FAULT_KEY = "qolaba_mock.fault"
 _GONE_KEY = "qolaba_mock.client_gone"
+_BODY_KEY = "qolaba_mock.body"
+_NO_BODY = (b"", 0)
 
 
 def note_namespace(scope: Scope, space: Namespace, arrived: float) -> None:
     """The namespace a route resolved (possibly new), and the request's arrival on its clock."""
     scope["state"][_SPACE_KEY] = (space, arrived)
+
+
+def note_request_body(scope: Scope, body: bytes, size: int) -> None:
+    """What was read of the request's body (all of it, or as far as a size limit or a disconnect let it go)."""
+    scope.setdefault("state", {})[_BODY_KEY] = (body, size)
 
 
 def note_fault(scope: Scope, fault: str | None) -> None:
@@ -46,9 +54,11 @@ class RecordingMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/__admin"):
             await self.app(scope, receive, send)
             return
-        exchange = _Exchange(self, scope, receive, send)
+        exchange = _Exchange(self, scope, send)
         try:
-            await self.app(scope, exchange.receive, exchange.send)
+            # The request body is not watched on its way in: the one reader of API bodies notes what it read
+            # (bodies.read_body), which spares every request a wrapper around `receive`.
+            await self.app(scope, receive, exchange.send)
         finally:
             if not exchange.recorded:
                 exchange.record()
@@ -58,117 +68,112 @@ class _Exchange:
     """One request on its way through: what the journal keeps of it, written once its answer is complete."""
 
     __slots__ = (
-        "_receive",
         "_send",
-        "backend",
-        "headers",
+        "arrival",
         "keep",
-        "keep_response",
-        "known",
         "middleware",
         "recorded",
-        "request_body",
-        "request_size",
         "response_body",
         "response_headers",
         "response_size",
         "scope",
-        "started_at",
         "status",
     )
 
-    def __init__(self, middleware: RecordingMiddleware, scope: Scope, receive: Receive, send: Send) -> None:
-        self.middleware, self.scope, self._receive, self._send = middleware, scope, receive, send
-        scope.setdefault("state", {})
-        self.headers = _request.headers(scope)
-        backend = self.backend = middleware.backend
-        # Looked up, never created: only an authenticated API call creates a namespace (routes.py).
-        self.known = backend.namespaces.find(self.headers.get(namespaces.HEADER, namespaces.DEFAULT))
-        self.started_at = (self.known or backend.default).clock.now()
-        self.keep = self.keep_response = backend.config.journal_body_bytes
-        self.request_body, self.response_body = bytearray(), bytearray()
-        self.request_size = self.response_size = 0
+    def __init__(self, middleware: RecordingMiddleware, scope: Scope, send: Send) -> None:
+        self.middleware, self.scope, self._send = middleware, scope, send
+        backend = middleware.backend
+        # Looked up, never created: only an authenticated API call creates a namespace (routes.py). A route
+        # that resolves the namespace replaces this (note_namespace).
+        space = backend.namespaces.find(_request.headers(scope).get(namespaces.HEADER, namespaces.DEFAULT))
+        space = space or backend.default
+        self.arrival = (space, space.clock.now())
+        self.keep = backend.config.journal_body_bytes
+        self.response_body = b""
+        self.response_size = 0
         # The answer's status and raw headers, once it has started.
         self.status: int | None = None
         self.response_headers: list[tuple[bytes, bytes]] = []
         self.recorded = False
 
-    async def receive(self) -> Message:
-        message = await self._receive()
-        if message["type"] == "http.request":
-            chunk = message.get("body", b"")
-            self.request_size += len(chunk)
-            if len(self.request_body) < self.keep:
-                self.request_body += chunk[: self.keep - len(self.request_body)]
-        return message
-
     async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
-            self.response_headers = message.get("headers", [])
-            if _content_type(self.response_headers).startswith("image/"):
-                self.keep_response = 0  # an image is summarised by its type and size
-        elif message["type"] == "http.response.body":
+        kind = message["type"]
+        if kind == "http.response.body":
             chunk = message.get("body", b"")
             self.response_size += len(chunk)
-            if len(self.response_body) < self.keep_response:
-                self.response_body += chunk[: self.keep_response - len(self.response_body)]
+            if len(self.response_body) < self.keep:
+                self.response_body += chunk[: self.keep - len(self.response_body)]
             if not message.get("more_body", False) and not self.recorded:
                 self.record()
+        elif kind == "http.response.start":
+            self.status = message["status"]
+            self.response_headers = message.get("headers", [])
         await self._send(message)
 
     def record(self) -> None:
         self.recorded = True
-        scope, state, headers = self.scope, self.scope["state"], self.headers
-        space, arrived = state.get(_SPACE_KEY, (self.known or self.backend.default, self.started_at))
+        scope = self.scope
+        state, headers = scope["state"], _request.headers(scope)
+        space, arrived = state.get(_SPACE_KEY, self.arrival)
         answered = self.status is not None and state.get(ABORT_KEY) is None and not state.get(_GONE_KEY)
-        response_headers, media_type = _kept_response_headers(self.response_headers, _bearer(headers))
-        space.journal.record(
-            Entry(
-                next(self.middleware._seq),
-                space.name,
-                arrived,
-                space.clock.now(),
-                scope["method"],
-                scope["path"],
-                self.status if answered else None,
-                state.get(_FAULT_KEY),
-                _request.token_id(scope) if "authorization" in headers else None,
-                Body(bytes(self.request_body), self.request_size, _shared(headers.get("content-type", ""))),
-                Body(bytes(self.response_body), self.response_size, media_type),
-                response_headers,
-            )
+        kept = _kept_response_headers(self.response_headers, headers.get("authorization", ""))
+        # An image is summarised by its type and size.
+        response_body = b"" if kept.media_type.startswith("image/") else self.response_body
+        read, request_size = state.get(_BODY_KEY, _NO_BODY)
+        request_body = read[: self.keep]
+        entry = Entry(
+            next(self.middleware._seq),
+            space.name,
+            arrived,
+            space.clock.now(),
+            scope["method"],
+            scope["path"],
+            self.status if answered else None,
+            state.get(_FAULT_KEY),
+            _request.token_id(scope) if "authorization" in headers else None,
+            Body(request_body, request_size, _shared(headers.get("content-type", ""))),
+            Body(response_body, self.response_size, kept.media_type),
+            kept.headers,
         )
+        space.journal.record(entry, size=len(request_body) + len(response_body) + kept.size)
 
 
-def _content_type(raw: list[tuple[bytes, bytes]]) -> str:
-    # Starlette writes response header names in lower case.
-    return next((value.decode("latin-1") for name, value in raw if name == b"content-type"), "")
+class _KeptHeaders(NamedTuple):
+    headers: Headers
+    media_type: str
+    # What they weigh in the journal's byte bound.
+    size: int
 
 
 # Answers repeat a handful of header sets, and journals keep thousands of entries: each distinct set is decoded
 # and filtered once, and entries share the result (fewer objects held, less work per request). Only sets that
 # cannot hold the caller's token are shared, and the bound keeps a client from growing it.
-_KEPT: dict[tuple[tuple[bytes, bytes], ...], tuple[Headers, str]] = {}
+_KEPT: dict[tuple[tuple[bytes, bytes], ...], _KeptHeaders] = {}
 _STRINGS: dict[str, str] = {}
 _MAX_SHARED = 1024
 
 
-def _kept_response_headers(raw: list[tuple[bytes, bytes]], bearer: str) -> tuple[Headers, str]:
-    """The response headers as the journal keeps them (`kept_headers`), and the response's media type."""
-    token = bearer.encode("latin-1", "replace")
-    key = tuple((name, value) for name, value in raw)
-    if token and any(token in value for _, value in key):
-        decoded = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in key]
-        return kept_headers(decoded, secrets=(bearer,)), _content_type(raw)
+def _kept_response_headers(raw: list[tuple[bytes, bytes]], authorization: str) -> _KeptHeaders:
+    """The response headers as the journal keeps them (`kept_headers`), with the response's media type."""
+    key = tuple(raw)
+    bearer = _bearer(authorization)
+    if bearer and bearer.encode("latin-1", "replace") in b"\n".join(value for _, value in key):
+        return _kept(key, secrets=(bearer,))
     found = _KEPT.get(key)
     if found is None:
-        decoded = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in key]
-        found = (kept_headers(decoded), _content_type(raw))
+        found = _kept(key)
         if len(_KEPT) >= _MAX_SHARED:
             _KEPT.clear()
         _KEPT[key] = found
     return found
+
+
+def _kept(raw: tuple[tuple[bytes, bytes], ...], secrets: tuple[str, ...] = ()) -> _KeptHeaders:
+    decoded = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+    headers = kept_headers(decoded, secrets=secrets)
+    # Starlette writes response header names in lower case.
+    media_type = next((value for name, value in headers if name == "content-type"), "")
+    return _KeptHeaders(headers, media_type, headers_size(headers))
 
 
 def _shared(text: str) -> str:
@@ -181,6 +186,6 @@ def _shared(text: str) -> str:
     return found
 
 
-def _bearer(headers: dict[str, str]) -> str:
+def _bearer(authorization: str) -> str:
     # The caller's token, so that an answer echoing it does not put it in the journal.
-    return headers.get("authorization", "").strip().partition(" ")[2].strip()
+    return authorization.strip().partition(" ")[2].strip()

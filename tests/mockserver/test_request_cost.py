@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,10 +43,12 @@ async def client() -> Any:
         yield client
 
 
-async def test_a_request_hashes_the_callers_token_once(client: httpx.AsyncClient) -> None:
-    # The route and the journal both need the caller's token id.
+async def test_a_callers_token_is_hashed_once_however_many_requests_carry_it(client: httpx.AsyncClient) -> None:
+    # The route and the journal both need the caller's token id, on every request the caller sends.
+    token = {"Authorization": f"Bearer {uuid.uuid4()}"}
     with counting(hmac, "new") as hashed:
-        await client.post("/getImagetoImage", json=valid_body())
+        for _ in range(3):
+            await client.post("/getImagetoImage", json=valid_body(), headers=token)
 
     assert hashed == [1]
 
