@@ -18,7 +18,8 @@ KEYS = ("time_required", "error", "error_data", "input", "output", "app_id", "ta
 Envelope = dict[str, Any]
 
 
-@dataclass(frozen=True)
+# Not frozen: one or two are made per request, and a frozen dataclass pays a call per field to be built.
+@dataclass(slots=True)
 class Reply:
     """What the transport should answer, and how long (simulated seconds) to wait before answering.
 

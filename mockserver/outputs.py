@@ -16,7 +16,7 @@ import orjson
 from mockserver import envelope
 from mockserver.clock import LATEST
 from mockserver.envelope import Envelope
-from mockserver.images import OutputImage, OutputStyle, digest, floor_to_multiple_of_8
+from mockserver.images import OutputImage, OutputStyle, digest, face_key, floor_to_multiple_of_8
 from mockserver.latency import Timing
 
 
@@ -85,7 +85,8 @@ def success(
     """
     width, height = floor_to_multiple_of_8(request["width"]), floor_to_multiple_of_8(request["height"])
     # Bytes depend on the seed and the request only, never on order; one face per reference image.
-    face_key = digest(seed, request["image"])
+    image = request["image"]
+    face = face_key(seed, image) if isinstance(image, str) else digest(seed, image)
     request_key = _request_key(seed, request)
     stamp = _stamp(math.floor(min(now, LATEST)))
     flagged = _nsfw_flags(rng, request["batch"]) if nsfw else [False] * request["batch"]
@@ -95,9 +96,9 @@ def success(
             continue
         key = _image_key(request_key, index)
         # Production names full-size JPEGs `.webp` too; the fake keeps that quirk.
-        full = OutputImage(width, height, face_key, key, style.full)
+        full = OutputImage(width, height, face, key, style.full)
         result.append(store.publish(base_url, f"{stamp}_{new_uuid(rng)}.webp", full))
-        preview = OutputImage(width, height, face_key, key, style.low_res)
+        preview = OutputImage(width, height, face, key, style.low_res)
         low_res.append(store.publish(base_url, f"{style.low_res_folder}{stamp}_{new_uuid(rng)}.webp", preview))
     # The second check drops images from the end of the batch, flags untouched.
     kept = max(0, len(result) - dropped)
