@@ -118,7 +118,8 @@ class _Exchange:
         answered = self.status is not None and state.get(ABORT_KEY) is None and not state.get(_GONE_KEY)
         kept = _kept_response_headers(self.response_headers, headers.get("authorization", ""))
         # An image is summarised by its type and size.
-        response_body = b"" if kept.media_type.startswith("image/") else self.response_body
+        # A copy of exact length: an answer straight from orjson keeps its spare buffer, kilobytes an entry.
+        response_body = b"" if kept.media_type.startswith("image/") else bytes(memoryview(self.response_body))
         read, request_size = state.get(_BODY_KEY, _NO_BODY)
         request_body = read[: self.keep]
         entry = Entry(

@@ -3,8 +3,10 @@ test run, so its own work per request is every user's test time (bench/ has the 
 
 from __future__ import annotations
 
+import gc
 import hmac
 import json
+import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,3 +71,24 @@ async def test_answers_are_written_and_read_without_pythons_json_module(client: 
 
     assert poll.json()["status"] == "SUCCESS"
     assert encoded == decoded == [0]
+
+
+async def test_a_journal_entry_holds_well_under_two_kilobytes(client: httpx.AsyncClient) -> None:
+    # orjson's bytes keep their spare buffer (kilobytes): an entry holding one unchanged would weigh ~4.5 KB,
+    # and a journal keeps ten thousand of them.
+    journal = client._transport.app.state.backend.default.journal  # type: ignore[attr-defined]
+    await client.post("/getImagetoImage", json=valid_body())
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(200):
+            await client.post("/getImagetoImage", json=valid_body())
+        gc.collect()
+        with_entries = tracemalloc.get_traced_memory()[0]
+        journal.clear()
+        gc.collect()
+        per_entry = (with_entries - tracemalloc.get_traced_memory()[0]) / 200
+    finally:
+        tracemalloc.stop()
+
+    assert 0 < per_entry < 2_000
