@@ -17,19 +17,22 @@ _TOKEN_ID_KEY = "qolaba_mock.token_id"
 def headers(scope: Scope) -> dict[str, str]:
     """The request's headers by (lower-case) name; of a repeated header, the first value, as Starlette's
     `Headers.get` reads it."""
-    state = scope.setdefault("state", {})
-    found: dict[str, str] | None = state.get(_HEADERS_KEY)
-    if found is None:
-        # Reversed, so that the first of a repeated header is the one left in the dict.
-        found = {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
-        state[_HEADERS_KEY] = found
+    try:
+        return scope["state"][_HEADERS_KEY]  # type: ignore[no-any-return]
+    except KeyError:
+        pass
+    # Reversed, so that the first of a repeated header is the one left in the dict.
+    found = {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
+    scope.setdefault("state", {})[_HEADERS_KEY] = found
     return found
 
 
 def token_id(scope: Scope) -> str:
     """`auth.token_id` of the request's credentials (`anonymous` without any), hashed once per request."""
-    state = scope.setdefault("state", {})
-    found: str | None = state.get(_TOKEN_ID_KEY)
-    if found is None:
-        found = state[_TOKEN_ID_KEY] = auth.token_id(headers(scope))
+    try:
+        return scope["state"][_TOKEN_ID_KEY]  # type: ignore[no-any-return]
+    except KeyError:
+        pass
+    found = auth.token_id(headers(scope))
+    scope.setdefault("state", {})[_TOKEN_ID_KEY] = found
     return found

@@ -40,14 +40,15 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> S
     """
     config = config or Config()
     backend = Backend(config, clock)
+    # Started by the server on shutdown: every held request lets go at once (holding.py).
+    drain = Drain()
     app = _FakeApp(
-        routes=[*api_routes(), Mount("/__admin", routes=admin.routes)],
+        routes=[*api_routes(backend, drain), Mount("/__admin", routes=admin.routes)],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         middleware=[Middleware(GuardMiddleware, backend=backend), Middleware(RecordingMiddleware, backend=backend)],
     )
     app.state.backend = backend
-    # Started by the server on shutdown: every held request lets go at once (holding.py).
-    app.state.drain = Drain()
+    app.state.drain = drain
     return app
 
 

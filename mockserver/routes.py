@@ -60,19 +60,16 @@ class _Operation:
     """One API operation as a plain ASGI endpoint: Starlette's function-endpoint wrapper (a second exception
     layer and a closure per request) would do nothing here, since a route raises no HTTPException."""
 
-    def __init__(self, operation: str) -> None:
-        self.operation = operation
+    def __init__(self, operation: str, backend: Backend, drain: Drain) -> None:
+        # Bound here rather than read from `app.state` on each request (an attribute lookup in Python each).
+        self.operation, self.backend, self.drain = operation, backend, drain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await _operation(Request(scope, receive, send), self.operation)
+        response = await _operation(Request(scope, receive, send), self.operation, self.backend, self.drain)
         await response(scope, receive, send)
 
 
-submit, status = _Operation(SUBMIT), _Operation(STATUS)
-
-
-async def _operation(request: Request, operation: str) -> Response:
-    backend: Backend = request.app.state.backend
+async def _operation(request: Request, operation: str, backend: Backend, drain: Drain) -> Response:
     profile = backend.profile
     headers = _request.headers(request.scope)
     name = headers.get(namespaces.HEADER, namespaces.DEFAULT)
@@ -89,7 +86,7 @@ async def _operation(request: Request, operation: str) -> Response:
 
     try:
         if backend.replay is not None:
-            replayed = await _replayed(request, backend, read)
+            replayed = await _replayed(request, backend, drain, read)
             if replayed is not None:
                 return replayed
         # Who checks what first (credentials or the body) is the profile's: see fidelity/answers.py.
@@ -120,17 +117,19 @@ async def _operation(request: Request, operation: str) -> Response:
         reply = backend.status(admitted, token_id=token_id, namespace=space.name, steering=steering)
     recording.note_fault(request.scope, reply.fault)
     until = arrived + reply.delay
-    if until > clock.now() or request.app.state.drain.started:  # else there is nothing to wait for
-        stopped = await _held(request, clock, until)
+    if until > clock.now() or drain.started:  # else there is nothing to wait for
+        stopped = await _held(request, clock, until, drain)
         if stopped is not None:
             return stopped
     if reply.connection is not None:
         body = json.dumps(envelope.shaped(reply.body, profile.envelope_keys)).encode()
-        return fault_response(reply.connection, body, clock, request.app.state.drain)
+        return fault_response(reply.connection, body, clock, drain)
     return reply_response(reply, keys=profile.envelope_keys)
 
 
-async def _replayed(request: Request, backend: Backend, read: Callable[[], Awaitable[bytes]]) -> Response | None:
+async def _replayed(
+    request: Request, backend: Backend, drain: Drain, read: Callable[[], Awaitable[bytes]]
+) -> Response | None:
     """The recorded answer to this request, held as long as it took; None to let the model answer."""
     assert backend.replay is not None
     space = backend.namespaces.find(request.headers.get(namespaces.HEADER, namespaces.DEFAULT)) or backend.default
@@ -162,13 +161,12 @@ async def _replayed(request: Request, backend: Backend, read: Callable[[], Await
             delay = parse_latency(steered, limit=backend.config.max_latency).longest
         except LatencyError as exc:
             return _bad_request("Invalid Mock Header", str(exc))
-    return await _held(request, space.clock, arrived + delay) or reply_response(reply)
+    return await _held(request, space.clock, arrived + delay, drain) or reply_response(reply)
 
 
-async def _held(request: Request, clock: Clock, until: float) -> Response | None:
+async def _held(request: Request, clock: Clock, until: float, drain: Drain) -> Response | None:
     """Hold the request until `until` on `clock`: None when the time came (or the client left, and nobody
     reads the answer), the shutdown answer when the server drains first."""
-    drain: Drain = request.app.state.drain
     ending = await hold(clock, until - clock.now(), request.receive, drain)
     if ending == "disconnected":
         recording.note_client_gone(request.scope)
@@ -223,7 +221,8 @@ async def openapi(request: Request) -> Response:
     return Response(contract_json(), media_type="application/json")
 
 
-def api_routes() -> list[BaseRoute]:
+def api_routes(backend: Backend, drain: Drain) -> list[BaseRoute]:
+    submit, status = _Operation(SUBMIT, backend, drain), _Operation(STATUS, backend, drain)
     routes: list[BaseRoute] = []
     for prefix in PREFIXES:
         routes += [Route(prefix + path, submit, methods=["POST"]) for path in served_paths(SUBMIT)]
