@@ -23,7 +23,7 @@ from mockserver.fidelity.answers import EnvelopeAnswers
 from mockserver.guards import GuardMiddleware
 from mockserver.holding import Drain
 from mockserver.recording import RecordingMiddleware
-from mockserver.routes import api_routes, reply_response
+from mockserver.routes import ApiDispatch, api_endpoints, api_routes, reply_response
 
 logger = logging.getLogger("qolaba_mock")
 
@@ -42,10 +42,15 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> S
     backend = Backend(config, clock)
     # Started by the server on shutdown: every held request lets go at once (holding.py).
     drain = Drain()
+    endpoints = api_endpoints(backend, drain)
     app = _FakeApp(
-        routes=[*api_routes(backend, drain), Mount("/__admin", routes=admin.routes)],
+        routes=[*api_routes(endpoints), Mount("/__admin", routes=admin.routes)],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
-        middleware=[Middleware(GuardMiddleware, backend=backend), Middleware(RecordingMiddleware, backend=backend)],
+        middleware=[
+            Middleware(GuardMiddleware, backend=backend),
+            Middleware(RecordingMiddleware, backend=backend),
+            Middleware(ApiDispatch, endpoints=endpoints),
+        ],
     )
     app.state.backend = backend
     app.state.drain = drain

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contracts import STATUS, SUBMIT, contract_json, max_request_bytes
 from contracts.schema import base_path, served_paths
@@ -221,14 +221,40 @@ async def openapi(request: Request) -> Response:
     return Response(contract_json(), media_type="application/json")
 
 
-def api_routes(backend: Backend, drain: Drain) -> list[BaseRoute]:
-    submit, status = _Operation(SUBMIT, backend, drain), _Operation(STATUS, backend, drain)
-    routes: list[BaseRoute] = []
-    for prefix in PREFIXES:
-        routes += [Route(prefix + path, submit, methods=["POST"]) for path in served_paths(SUBMIT)]
-        routes += [Route(prefix + path, status, methods=["POST"]) for path in served_paths(STATUS)]
+def api_endpoints(backend: Backend, drain: Drain) -> dict[str, ASGIApp]:
+    """Each path the API answers `POST` at, and its endpoint."""
+    return {
+        prefix + path: endpoint
+        for prefix in PREFIXES
+        for endpoint in (_Operation(SUBMIT, backend, drain), _Operation(STATUS, backend, drain))
+        for path in served_paths(endpoint.operation)
+    }
+
+
+def api_routes(endpoints: dict[str, ASGIApp]) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [Route(path, endpoint, methods=["POST"]) for path, endpoint in endpoints.items()]
     routes += [
         Route("/outputs/{name:path}", output, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     return routes
+
+
+class ApiDispatch:
+    """The innermost middleware: an API call goes straight to its endpoint, everything else to the router.
+
+    The router would reach the same endpoint, through a route match and an exception layer that an API
+    endpoint never needs (it raises no HTTPException); a method or path it does not serve still gets the
+    router's 404 or 405, and an app mounted under a root path takes the router's way too.
+    """
+
+    def __init__(self, app: ASGIApp, endpoints: dict[str, ASGIApp]) -> None:
+        self.app, self.endpoints = app, endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            endpoint = self.endpoints.get(scope["path"])
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
