@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -58,11 +59,15 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> S
 
 
 class _FakeApp(Starlette):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         # The connection layer wraps even Starlette's error middleware: it needs the server's own `send`
         # to reach the socket, and Starlette's layers replace `send` with closures.
+        self._connection_layer = ConnectionFaultMiddleware(super().__call__)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await ConnectionFaultMiddleware(super().__call__)(scope, receive, send)
+            await self._connection_layer(scope, receive, send)
         except asyncio.CancelledError:
             # A shutdown past its grace period cancels what still runs (a client still uploading, say);
             # the process is ending, so that is no error worth a traceback.

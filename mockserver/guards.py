@@ -43,8 +43,9 @@ class GuardMiddleware:
     def _refusal(self, scope: Scope) -> JSONResponse | None:
         config = self.backend.config
         headers = _request.headers(scope)
-        host = _host_name(headers.get("host", ""))
-        if _on_loopback(scope, config.host) and not _allowed(host, config.allowed_hosts, config.public_url):
+        host_header = headers.get("host", "")
+        if _on_loopback(scope, config.host) and not _host_allowed(host_header, config.allowed_hosts, config.public_url):
+            host = _host_name(host_header)
             return _refuse(
                 400,
                 "Invalid Host",
@@ -53,6 +54,7 @@ class GuardMiddleware:
             )
         if not scope["path"].startswith("/__admin"):
             return None
+        host = _host_name(host_header)
         failure = auth.check(headers, config.tokens) if config.tokens else None
         if failure is not None:
             detail = f"The admin API needs one of the server's tokens. {failure.error_data}"
@@ -102,6 +104,13 @@ def _on_loopback(scope: Scope, bound_host: str) -> bool:
     # transports (httpx, respx) carry made-up hosts such as `testserver` and reach no socket at all.
     server = scope.get("server")
     return server is not None and is_loopback(str(server[0])) and is_loopback(bound_host)
+
+
+# A client sends the same Host header on every request: each verdict is worked out once (bounded, since the
+# header is the client's to choose).
+@functools.lru_cache(maxsize=1024)
+def _host_allowed(host_header: str, allowed_hosts: tuple[str, ...], public_url: str | None) -> bool:
+    return _allowed(_host_name(host_header), allowed_hosts, public_url)
 
 
 def _allowed(host: str, allowed_hosts: Iterable[str], public_url: str | None) -> bool:

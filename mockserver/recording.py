@@ -147,22 +147,21 @@ class _KeptHeaders(NamedTuple):
 
 
 # Answers repeat a handful of header sets, and journals keep thousands of entries: each distinct set is decoded
-# and filtered once, and entries share the result (fewer objects held, less work per request). Only sets that
-# cannot hold the caller's token are shared, and the bound keeps a client from growing it.
-_KEPT: dict[tuple[tuple[bytes, bytes], ...], _KeptHeaders] = {}
+# and filtered once for each caller's credentials, and entries share the result (fewer objects held, less work
+# per request). The bound keeps a client from growing it; like the configured tokens, it is process memory only.
+_KEPT: dict[tuple[tuple[tuple[bytes, bytes], ...], str], _KeptHeaders] = {}
 _STRINGS: dict[str, str] = {}
 _MAX_SHARED = 1024
 
 
 def _kept_response_headers(raw: list[tuple[bytes, bytes]], authorization: str) -> _KeptHeaders:
-    """The response headers as the journal keeps them (`kept_headers`), with the response's media type."""
-    key = tuple(raw)
-    bearer = _bearer(authorization)
-    if bearer and bearer.encode("latin-1", "replace") in b"\n".join(value for _, value in key):
-        return _kept(key, secrets=(bearer,))
+    """The response headers as the journal keeps them (`kept_headers`, the caller's token filtered), with the
+    response's media type."""
+    key = (tuple(raw), authorization)
     found = _KEPT.get(key)
     if found is None:
-        found = _kept(key)
+        bearer = _bearer(authorization)
+        found = _kept(key[0], secrets=(bearer,) if bearer else ())
         if len(_KEPT) >= _MAX_SHARED:
             _KEPT.clear()
         _KEPT[key] = found
