@@ -16,6 +16,7 @@ import httpx
 import orjson
 import pytest
 from starlette.datastructures import Headers
+from starlette.routing import Route
 
 from mockserver import Config, VirtualClock, create_app
 from tests.conftest import AUTH, valid_body
@@ -92,3 +93,24 @@ async def test_a_journal_entry_holds_well_under_two_kilobytes(client: httpx.Asyn
         tracemalloc.stop()
 
     assert 0 < per_entry < 2_000
+
+
+async def test_an_api_call_reaches_its_endpoint_without_matching_routes(client: httpx.AsyncClient) -> None:
+    # Route matching and Starlette's exception layer do nothing for an API call: the endpoint is looked up once.
+    with counting(Route, "matches") as matched:
+        submitted = await client.post("/getImagetoImage", json=valid_body())
+    with counting(Route, "matches") as matched_for_get:
+        wrong_method = await client.get("/getImagetoImage")
+
+    assert submitted.status_code == 200 and matched == [0]
+    # Another method still gets the router's answer.
+    assert wrong_method.status_code == 405 and matched_for_get[0] > 0
+
+
+async def test_an_app_served_under_a_root_path_still_answers_the_api() -> None:
+    transport = httpx.ASGITransport(app=create_app(Config(seed=1)), root_path="/proxied")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=AUTH) as client:
+        answer = await client.post("/proxied/getImagetoImage", json=valid_body())
+
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "SUCCESS"
