@@ -16,14 +16,15 @@ from mockserver.envelope import Reply
 from mockserver.validation import validate, with_defaults
 
 
-@dataclass(frozen=True)
+# Built once or twice per request: slotted and not frozen, since a frozen dataclass pays a call per field.
+@dataclass(slots=True)
 class Refused:
     """Refused before any job: this is the answer."""
 
     reply: Reply
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Job:
     """A submit that runs. `request` is normalised (defaults filled, types coerced); `fails_with` is the
     `(error, error_data)` the job ends with, or None for a job that generates."""
@@ -33,7 +34,7 @@ class Job:
     fails_with: tuple[str, str] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Lookup:
     """A status read of `task_id`."""
 
