@@ -1,112 +1,61 @@
-"""Latency accuracy: 500 requests in flight against a live fake with `fixed:200ms`, p50/p99 vs configured.
+"""Latency under a burst: 500 requests in flight at once against a live fake with `fixed:200ms`, against a
+bare Starlette endpoint that sleeps 200 ms on the same stack, and against the fake with `none`.
 
-Runs `qolaba-mock serve` on a free loopback port as a subprocess, once with `fixed:200ms` and once with
-`none` (the server's own overhead, measured in the same run), then prints both. Bounded: 500 requests
-per run, 60 s timeout each, loopback only.
+Each target runs in a subprocess of its own (`qolaba-mock serve`, bench/_bare.py); rounds alternate between
+them, so a machine busy with something else slows all alike. Every request is timed from its send to its
+whole answer by a raw HTTP/1.1 client (an HTTP library costs more than the server at 500 connections); the
+fake's own journal gives its arrival-to-answer time. Bounded: 3 rounds of 3 x 500 requests, 60 s timeout
+each, about 15 s in all, loopback only.
 
     .venv/bin/python bench/bench_latency.py
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import statistics
-import subprocess
-import sys
-import time
 
 import httpx
+from _load import bare, burst, fake, percentile, servers, submit_request
 
 REQUESTS = 500
+ROUNDS = 3
 CONFIGURED = 0.200
-BODY = {
-    "app_id": "ap-SwsTOsD7STxJ0obCkskUHw",
-    "image": "https://example.com/face.jpg",
-    "prompt": "bench",
-    "batch": 1,
-    "height": 512,
-    "width": 512,
-    "num_inference_steps": 10,
-    "guidance_scale": 7.5,
-    "strength": 1,
-}
-
-
-async def measure(url: str) -> list[float]:
-    """Open every connection first, then send all requests at once; time each from send to full response.
-
-    A raw HTTP/1.1 client keeps the measurement about the server: httpx's pool itself costs more than
-    the fake at 500 concurrent connections.
-    """
-    host, port = url.removeprefix("http://").split(":")
-    payload = json.dumps(BODY).encode()
-    request = (
-        f"POST /getImagetoImage HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer bench\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
-    ).encode() + payload
-    connections = [await asyncio.open_connection(host, int(port)) for _ in range(REQUESTS)]
-    start = asyncio.Event()
-
-    async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> float:
-        await start.wait()
-        started = time.perf_counter()
-        writer.write(request)
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 200"), head[:40]
-        length = int(
-            next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")).split(b":")[1]
-        )
-        await reader.readexactly(length)
-        elapsed = time.perf_counter() - started
-        writer.close()
-        return elapsed
-
-    tasks = [asyncio.create_task(one(reader, writer)) for reader, writer in connections]
-    await asyncio.sleep(0.5)  # let the server accept every connection before the burst
-    start.set()
-    return list(await asyncio.wait_for(asyncio.gather(*tasks), timeout=60))
 
 
 def server_side(url: str) -> list[float]:
-    """Arrival-to-response durations the fake itself recorded in its journal."""
+    """Arrival-to-answer durations the fake recorded in its journal, which is then emptied for the next round."""
     params = {"path": "/getImagetoImage", "limit": 1000}
     entries = httpx.get(url + "/__admin/journal", params=params).json()["entries"]
+    httpx.post(url + "/__admin/reset", json={"scope": "journal"}).raise_for_status()
     return [e["finished_at"] - e["started_at"] for e in entries]
 
 
-def run(latency: str) -> tuple[list[float], list[float]]:
-    command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", "0", "--latency", latency]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
-        assert server.stdout is not None
-        url = server.stdout.readline().rsplit(" ", 1)[1].strip()
-        try:
-            return asyncio.run(measure(url)), server_side(url)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def main() -> None:
-    baseline, _ = run("none")
-    fixed, recorded = run(f"fixed:{int(CONFIGURED * 1000)}ms")
-    print(f"{REQUESTS} concurrent sync requests, loopback, one uvicorn worker")
-    for label, values in [
-        ("client, latency none", baseline),
-        ("client, fixed:200ms", fixed),
-        ("server, fixed:200ms", recorded),
-    ]:
-        p50, p99 = percentile(values, 50), percentile(values, 99)
-        error = (p50 - CONFIGURED) / CONFIGURED
-        print(f"  {label:22}: p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms  p50 vs 200 ms {error:+6.1%}")
-    corrected = percentile(fixed, 50) - percentile(baseline, 50)
-    error = (corrected - CONFIGURED) / CONFIGURED
-    print(f"  client p50 less the same run's no-latency p50: {corrected * 1000:.1f} ms ({error:+.1%})")
+    targets = {
+        "fake, fixed:200ms": fake("--latency", f"fixed:{int(CONFIGURED * 1000)}ms"),
+        "bare, sleep 200 ms": bare(CONFIGURED),
+        "fake, latency none": fake("--latency", "none"),
+    }
+    times: dict[str, list[list[float]]] = {name: [] for name in targets}
+    recorded: list[list[float]] = []
+    with servers(**targets) as urls:
+        for _ in range(ROUNDS):
+            for name, url in urls.items():
+                times[name].append(burst(url, submit_request("127.0.0.1"), requests=REQUESTS))
+                if name.startswith("fake"):
+                    at_server = server_side(url)
+                    if "fixed" in name:
+                        recorded.append(at_server)
+    print(f"{REQUESTS} sync requests in flight at once, loopback, one uvicorn worker; median of {ROUNDS} rounds")
+    rows = {f"client, {name}": rounds for name, rounds in times.items()}
+    rows["server, fake, fixed:200ms"] = recorded
+    for label, rounds in rows.items():
+        p50 = statistics.median(percentile(values, 50) for values in rounds)
+        p99 = statistics.median(percentile(values, 99) for values in rounds)
+        print(f"  {label:28}: p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms")
+    fake_p50 = statistics.median(percentile(values, 50) for values in times["fake, fixed:200ms"])
+    bare_p50 = statistics.median(percentile(values, 50) for values in times["bare, sleep 200 ms"])
+    print(f"  p50 fake / bare (both held 200 ms): {fake_p50 / bare_p50:.3f}")
 
 
 if __name__ == "__main__":

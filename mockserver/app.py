@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,7 +24,7 @@ from mockserver.fidelity.answers import EnvelopeAnswers
 from mockserver.guards import GuardMiddleware
 from mockserver.holding import Drain
 from mockserver.recording import RecordingMiddleware
-from mockserver.routes import api_routes, reply_response
+from mockserver.routes import ApiDispatch, api_endpoints, api_routes, reply_response
 
 logger = logging.getLogger("qolaba_mock")
 
@@ -40,23 +41,33 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> S
     """
     config = config or Config()
     backend = Backend(config, clock)
+    # Started by the server on shutdown: every held request lets go at once (holding.py).
+    drain = Drain()
+    endpoints = api_endpoints(backend, drain)
     app = _FakeApp(
-        routes=[*api_routes(), Mount("/__admin", routes=admin.routes)],
+        routes=[*api_routes(endpoints), Mount("/__admin", routes=admin.routes)],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
-        middleware=[Middleware(GuardMiddleware, backend=backend), Middleware(RecordingMiddleware, backend=backend)],
+        middleware=[
+            Middleware(GuardMiddleware, backend=backend),
+            Middleware(RecordingMiddleware, backend=backend),
+            Middleware(ApiDispatch, endpoints=endpoints),
+        ],
     )
     app.state.backend = backend
-    # Started by the server on shutdown: every held request lets go at once (holding.py).
-    app.state.drain = Drain()
+    app.state.drain = drain
     return app
 
 
 class _FakeApp(Starlette):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         # The connection layer wraps even Starlette's error middleware: it needs the server's own `send`
         # to reach the socket, and Starlette's layers replace `send` with closures.
+        self._connection_layer = ConnectionFaultMiddleware(super().__call__)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await ConnectionFaultMiddleware(super().__call__)(scope, receive, send)
+            await self._connection_layer(scope, receive, send)
         except asyncio.CancelledError:
             # A shutdown past its grace period cancels what still runs (a client still uploading, say);
             # the process is ending, so that is no error worth a traceback.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -58,7 +59,14 @@ def _known(token: str, tokens: frozenset[str]) -> bool:
 def token_id(headers: Mapping[str, str]) -> str:
     """A short stand-in for the caller's token, stable within this process: tells callers apart without
     storing the secret."""
-    _, _, token = headers.get("authorization", "").strip().partition(" ")
+    return _token_id_of(headers.get("authorization", ""))
+
+
+# A client sends the same header on every request; the id is worked out once for each (bounded, since the
+# header is the client's to choose). The cache lives in process memory only, as the configured tokens do.
+@functools.lru_cache(maxsize=256)
+def _token_id_of(authorization: str) -> str:
+    _, _, token = authorization.strip().partition(" ")
     if not token.strip():
         return "anonymous"
     digest = hmac.new(_TOKEN_ID_KEY, token.strip().encode("utf-8", "surrogateescape"), hashlib.sha256)

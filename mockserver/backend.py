@@ -43,6 +43,7 @@ class Backend:
 
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
+        self._profile = (config, fidelity.profile(config.fidelity))
         self.namespaces = Namespaces(config, clock)
         self.outputs = OutputStore(config.max_outputs)
         # Recorded answers, consulted before the model (replay.py).
@@ -63,7 +64,10 @@ class Backend:
     @property
     def profile(self) -> Profile:
         """The fidelity profile answering now (it follows `config.fidelity`, which the admin API can change)."""
-        return fidelity.profile(self.config.fidelity)
+        config, found = self._profile
+        if config is not self.config:  # looked up again only when the config was replaced
+            self._profile = (self.config, found := fidelity.profile(self.config.fidelity))
+        return found
 
     def submit(
         self,

@@ -5,7 +5,9 @@ The API and the admin API share this, so every body is held to one limit.
 
 from __future__ import annotations
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
+
+from mockserver import _request, recording
 
 
 class BodyTooLarge(Exception):
@@ -19,16 +21,29 @@ class ClientGone(Exception):
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refused as soon as it is known to pass `limit` (declared or streamed)."""
-    declared = request.headers.get("content-length", "")
+    declared = _request.headers(request.scope).get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
-    chunks, size = [], 0
+    # Straight from `receive`: Starlette's `stream()` costs an async generator step per message.
+    chunks: list[bytes] = []
+    size = 0
     try:
-        async for chunk in request.stream():
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            if message["type"] != "http.request":
+                continue
+            chunk = message.get("body", b"")
             size += len(chunk)
+            chunks.append(chunk)
             if size > limit:
                 raise BodyTooLarge(limit)
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise ClientGone from None
-    return b"".join(chunks)
+            if not message.get("more_body", False):
+                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                recording.note_request_body(request.scope, body, size)
+                return body
+    except (BodyTooLarge, ClientGone):
+        # The journal keeps the start of what came, and how much.
+        recording.note_request_body(request.scope, b"".join(chunks), size)
+        raise

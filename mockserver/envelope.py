@@ -7,15 +7,19 @@ backend does, with FastAPI's own `{"detail": ...}` (`detail`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 KEYS = ("time_required", "error", "error_data", "input", "output", "app_id", "task_id", "status")
 
 Envelope = dict[str, Any]
 
 
-@dataclass(frozen=True)
+# Not frozen: one or two are made per request, and a frozen dataclass pays a call per field to be built.
+@dataclass(slots=True)
 class Reply:
     """What the transport should answer, and how long (simulated seconds) to wait before answering.
 
@@ -35,9 +39,27 @@ class Reply:
 
 def shaped(body: Any, keys: tuple[str, ...]) -> Any:
     """An envelope cut down to `keys` (in their order); any other body as it is."""
-    if not isinstance(body, dict) or len(body) != len(KEYS) or any(key not in body for key in KEYS):
+    if not isinstance(body, dict) or len(body) != len(KEYS):
+        return body
+    if keys == KEYS and tuple(body) == KEYS:
+        return body  # already the envelope, in order: nothing to cut (the case of almost every answer)
+    if any(key not in body for key in KEYS):
         return body
     return {key: body[key] for key in keys}
+
+
+def encode(body: Any) -> bytes:
+    """A body as compact UTF-8 JSON, the bytes every answer and stored task carries.
+
+    orjson, in C, at about a twentieth of the standard library's cost per answer. Every value here was
+    decoded by orjson or made by the fake, so none is NaN or infinite.
+    """
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        # Beyond orjson: an integer past 64 bits (pydantic makes one of a long digit string) or a key that
+        # is not a string. The standard library writes both, as Starlette's JSONResponse did.
+        return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def detail(value: Any) -> dict[str, Any]:

@@ -9,15 +9,15 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver import auth, envelope
+from mockserver import _request, auth, envelope
 from mockserver.backend import Backend
 
 # The methods a web page can send without a preflight (DELETE needs one, which this server never grants).
@@ -42,9 +42,10 @@ class GuardMiddleware:
 
     def _refusal(self, scope: Scope) -> JSONResponse | None:
         config = self.backend.config
-        headers = Headers(scope=scope)
-        host = _host_name(headers.get("host", ""))
-        if _on_loopback(scope, config.host) and not _allowed(host, config.allowed_hosts, config.public_url):
+        headers = _request.headers(scope)
+        host_header = headers.get("host", "")
+        if _on_loopback(scope, config.host) and not _host_allowed(host_header, config.allowed_hosts, config.public_url):
+            host = _host_name(host_header)
             return _refuse(
                 400,
                 "Invalid Host",
@@ -53,6 +54,7 @@ class GuardMiddleware:
             )
         if not scope["path"].startswith("/__admin"):
             return None
+        host = _host_name(host_header)
         failure = auth.check(headers, config.tokens) if config.tokens else None
         if failure is not None:
             detail = f"The admin API needs one of the server's tokens. {failure.error_data}"
@@ -84,6 +86,9 @@ def _host_name(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
+# Asked of the same few names on every request: each answer is worked out once (a bounded cache, since the
+# Host header is the client's to choose).
+@functools.lru_cache(maxsize=1024)
 def is_loopback(name: str) -> bool:
     """A loopback IP address, `localhost` or a name under `.localhost`."""
     if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
@@ -99,6 +104,13 @@ def _on_loopback(scope: Scope, bound_host: str) -> bool:
     # transports (httpx, respx) carry made-up hosts such as `testserver` and reach no socket at all.
     server = scope.get("server")
     return server is not None and is_loopback(str(server[0])) and is_loopback(bound_host)
+
+
+# A client sends the same Host header on every request: each verdict is worked out once (bounded, since the
+# header is the client's to choose).
+@functools.lru_cache(maxsize=1024)
+def _host_allowed(host_header: str, allowed_hosts: tuple[str, ...], public_url: str | None) -> bool:
+    return _allowed(_host_name(host_header), allowed_hosts, public_url)
 
 
 def _allowed(host: str, allowed_hosts: Iterable[str], public_url: str | None) -> bool:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 from mockserver.decoding import InvalidJson, parse_value
 
@@ -28,21 +27,33 @@ Headers = tuple[tuple[str, str], ...]
 def kept_headers(raw: Iterable[tuple[str, str]], secrets: Iterable[str] = ()) -> Headers:
     """Response headers as the journal keeps them: names lower-cased, credential headers and any of `secrets`
     (the caller's bearer token) replaced by `[Filtered]`."""
-    # A bearer token is a run of token68 characters: matched whole, so a token "t" leaves "text/plain" alone.
-    hidden = [re.compile(rf"(?<![\w.~+/=-]){re.escape(s)}(?![\w.~+/=-])") for s in secrets if s]
+    hidden = [s for s in secrets if s]
     kept = []
     for name, value in raw:
         name = name.lower()
         if name in _SECRET_HEADERS:
             value = FILTERED
         for secret in hidden:
-            value = secret.sub(FILTERED, value)
+            # Only a value holding the secret at all is searched for it as a whole token.
+            if secret in value:
+                value = _whole_token(secret).sub(FILTERED, value)
         kept.append((name, value))
     return tuple(kept)
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
+def headers_size(headers: Headers) -> int:
+    """What kept headers weigh in the journal's byte bound, with the entry's own fixed cost."""
+    return sum(len(name) + len(value) for name, value in headers) + _ENTRY_OVERHEAD
+
+
+def _whole_token(secret: str) -> re.Pattern[str]:
+    # A bearer token is a run of token68 characters: matched whole, so a token "t" leaves "text/plain" alone.
+    return re.compile(rf"(?<![\w.~+/=-]){re.escape(secret)}(?![\w.~+/=-])")
+
+
+# Entries and bodies are named tuples: immutable, and one of each is built per request, at a fifth of a frozen
+# dataclass's cost.
+class Body(NamedTuple):
     """A body as the journal keeps it: its first bytes, its full size and its media type."""
 
     kept: bytes = b""
@@ -68,8 +79,7 @@ class Body:
         return f"{text}… ({self.size} bytes in all)" if self.truncated else text
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One exchange. The bearer token is never stored: `token_id` is a keyed hash, enough to tell callers apart.
 
     `status` is None when no answer reached the client (a connection fault, or the client left first).
@@ -84,8 +94,8 @@ class Entry:
     status: int | None
     fault: str | None
     token_id: str | None
-    request: Body = field(default_factory=Body)
-    response: Body = field(default_factory=Body)
+    request: Body = Body()
+    response: Body = Body()
     # As sent, names lower-cased, credentials filtered (`kept_headers`).
     response_headers: Headers = ()
 
@@ -104,8 +114,8 @@ class Entry:
 
     @property
     def size(self) -> int:
-        headers = sum(len(name) + len(value) for name, value in self.response_headers)
-        return len(self.request.kept) + len(self.response.kept) + headers + _ENTRY_OVERHEAD
+        """What the entry weighs in the journal's byte bound."""
+        return len(self.request.kept) + len(self.response.kept) + headers_size(self.response_headers)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -225,15 +235,22 @@ class Journal(_CallView):
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self._entries: deque[Entry] = deque()
+        # Each entry's size, worked out once when it is recorded, not again when it leaves.
+        self._sizes: deque[int] = deque()
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._bytes = 0
 
-    def record(self, entry: Entry) -> None:
-        self._entries.append(entry)
-        self._bytes += entry.size
-        while len(self._entries) > self.max_entries or (self._bytes > self.max_bytes and len(self._entries) > 1):
-            self._bytes -= self._entries.popleft().size
+    def record(self, entry: Entry, *, size: int | None = None) -> None:
+        """Keep `entry`, forgetting the oldest past the bounds; `size` is `entry.size`, if the caller knows it."""
+        size = entry.size if size is None else size
+        entries, sizes = self._entries, self._sizes
+        entries.append(entry)
+        sizes.append(size)
+        self._bytes += size
+        while len(entries) > self.max_entries or (self._bytes > self.max_bytes and len(entries) > 1):
+            entries.popleft()
+            self._bytes -= sizes.popleft()
 
     def _snapshot(self) -> tuple[Entry, ...]:
         # A snapshot first: a live server's thread may append while a test's thread reads.
@@ -264,6 +281,7 @@ class Journal(_CallView):
 
     def clear(self) -> None:
         self._entries.clear()
+        self._sizes.clear()
         self._bytes = 0
 
     def __len__(self) -> int:

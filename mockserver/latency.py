@@ -6,6 +6,7 @@ seeded `random.Random`, so the same seed and the same requests in the same order
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -131,7 +132,13 @@ class _Fixed:
         return self.seconds
 
     def sample(self, request: dict[str, Any], rng: random.Random, idle_for: float | None) -> Timing:
-        return Timing(runtime=_round(self.seconds))
+        return _fixed_timing(self.seconds)
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_timing(seconds: float) -> Timing:
+    # A fixed latency answers the same (immutable) timing every time: built once, not per request.
+    return Timing(runtime=_round(seconds))
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contracts import STATUS, SUBMIT, contract_json, max_request_bytes
 from contracts.schema import base_path, served_paths
-from mockserver import auth, envelope, namespaces, recording
+from mockserver import _request, envelope, namespaces, recording
 from mockserver.backend import Backend, Steering
 from mockserver.bodies import BodyTooLarge, ClientGone, read_body
 from mockserver.clock import Clock
@@ -32,26 +35,44 @@ def reply_response(reply: Reply, headers: dict[str, str] | None = None, *, keys:
     """The reply as JSON, its envelope cut to `keys` (a fidelity profile's; the contract's eight by default)."""
     if reply.raw is not None:
         return Response(reply.raw, reply.status_code, {**reply.headers, **(headers or {})}, reply.media_type)
-    body = envelope.shaped(reply.body, keys)
-    return JSONResponse(body, status_code=reply.status_code, headers={**reply.headers, **(headers or {})})
+    body = envelope.encode(envelope.shaped(reply.body, keys))
+    if not reply.headers and not headers and reply.status_code >= 200 and reply.status_code not in (204, 304):
+        return _JsonResponse(body, reply.status_code)
+    return Response(body, reply.status_code, {**reply.headers, **(headers or {})}, "application/json")
+
+
+class _JsonResponse(Response):
+    """What `Response(body, status, media_type="application/json")` sends, for the answer of almost every
+    request: its two headers written at once rather than derived again on each."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int) -> None:
+        self.body, self.status_code, self.background = body, status_code, None
+        self.raw_headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
 
 
 def _bad_request(error: str, detail: str) -> Response:
     return reply_response(Reply(400, envelope.failed(error=error, error_data=detail)))
 
 
-async def submit(request: Request) -> Response:
-    return await _operation(request, SUBMIT)
+class _Operation:
+    """One API operation as a plain ASGI endpoint: Starlette's function-endpoint wrapper (a second exception
+    layer and a closure per request) would do nothing here, since a route raises no HTTPException."""
+
+    def __init__(self, operation: str, backend: Backend, drain: Drain) -> None:
+        # Bound here rather than read from `app.state` on each request (an attribute lookup in Python each).
+        self.operation, self.backend, self.drain = operation, backend, drain
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await _operation(Request(scope, receive, send), self.operation, self.backend, self.drain)
+        await response(scope, receive, send)
 
 
-async def status(request: Request) -> Response:
-    return await _operation(request, STATUS)
-
-
-async def _operation(request: Request, operation: str) -> Response:
-    backend: Backend = request.app.state.backend
+async def _operation(request: Request, operation: str, backend: Backend, drain: Drain) -> Response:
     profile = backend.profile
-    name = request.headers.get(namespaces.HEADER, namespaces.DEFAULT)
+    headers = _request.headers(request.scope)
+    name = headers.get(namespaces.HEADER, namespaces.DEFAULT)
     # Latency counts from arrival, so the fake's own work is inside the configured delay, not added to it.
     arrival_clock = (backend.namespaces.find(name) or backend.default).clock
     arrived = arrival_clock.now()
@@ -65,11 +86,11 @@ async def _operation(request: Request, operation: str) -> Response:
 
     try:
         if backend.replay is not None:
-            replayed = await _replayed(request, backend, read)
+            replayed = await _replayed(request, backend, drain, read)
             if replayed is not None:
                 return replayed
         # Who checks what first (credentials or the body) is the profile's: see fidelity/answers.py.
-        admitted = await profile.answers.admit(operation, request.headers, read, backend.config.tokens)
+        admitted = await profile.answers.admit(operation, headers, read, backend.config.tokens)
     except ClientGone:
         recording.note_client_gone(request.scope)
         return Response(status_code=400)  # nobody is left to read it
@@ -80,31 +101,35 @@ async def _operation(request: Request, operation: str) -> Response:
     try:
         # Only a caller the server accepted may create a namespace.
         space = backend.namespaces.get(name)
-        steering = _steering(request, operation, backend.config.max_latency)
+        steering = _steering(headers, operation, backend.config.max_latency)
     except (namespaces.NamespaceError, FaultError, LatencyError) as exc:
         return _bad_request("Invalid Mock Header", str(exc))
     clock = space.clock
     if clock is not arrival_clock:  # a namespace just made, with a virtual clock of its own
         arrived = clock.now()
     recording.note_namespace(request.scope, space, arrived)
-    token_id = auth.token_id(request.headers)
+    token_id = _request.token_id(request.scope)
     if operation == SUBMIT:
         reply = backend.submit(
-            admitted, base_url=str(request.base_url), token_id=token_id, namespace=space.name, steering=steering
+            admitted, base_url=_base_url(request), token_id=token_id, namespace=space.name, steering=steering
         )
     else:
         reply = backend.status(admitted, token_id=token_id, namespace=space.name, steering=steering)
     recording.note_fault(request.scope, reply.fault)
-    stopped = await _held(request, clock, arrived + reply.delay)
-    if stopped is not None:
-        return stopped
+    until = arrived + reply.delay
+    if until > clock.now() or drain.started:  # else there is nothing to wait for
+        stopped = await _held(request, clock, until, drain)
+        if stopped is not None:
+            return stopped
     if reply.connection is not None:
         body = json.dumps(envelope.shaped(reply.body, profile.envelope_keys)).encode()
-        return fault_response(reply.connection, body, clock, request.app.state.drain)
+        return fault_response(reply.connection, body, clock, drain)
     return reply_response(reply, keys=profile.envelope_keys)
 
 
-async def _replayed(request: Request, backend: Backend, read: Callable[[], Awaitable[bytes]]) -> Response | None:
+async def _replayed(
+    request: Request, backend: Backend, drain: Drain, read: Callable[[], Awaitable[bytes]]
+) -> Response | None:
     """The recorded answer to this request, held as long as it took; None to let the model answer."""
     assert backend.replay is not None
     space = backend.namespaces.find(request.headers.get(namespaces.HEADER, namespaces.DEFAULT)) or backend.default
@@ -136,22 +161,45 @@ async def _replayed(request: Request, backend: Backend, read: Callable[[], Await
             delay = parse_latency(steered, limit=backend.config.max_latency).longest
         except LatencyError as exc:
             return _bad_request("Invalid Mock Header", str(exc))
-    return await _held(request, space.clock, arrived + delay) or reply_response(reply)
+    return await _held(request, space.clock, arrived + delay, drain) or reply_response(reply)
 
 
-async def _held(request: Request, clock: Clock, until: float) -> Response | None:
+async def _held(request: Request, clock: Clock, until: float, drain: Drain) -> Response | None:
     """Hold the request until `until` on `clock`: None when the time came (or the client left, and nobody
     reads the answer), the shutdown answer when the server drains first."""
-    drain: Drain = request.app.state.drain
     ending = await hold(clock, until - clock.now(), request.receive, drain)
     if ending == "disconnected":
         recording.note_client_gone(request.scope)
     return shutting_down() if ending == "draining" else None
 
 
-def _steering(request: Request, operation: str, max_latency: float) -> Steering:
-    fault = request.headers.get(FAULT_HEADER)
-    latency = request.headers.get(LATENCY_HEADER)
+_NOT_STEERED = Steering()
+
+
+def _base_url(request: Request) -> str:
+    scope = request.scope
+    root_path = scope.get("app_root_path", scope.get("root_path", ""))
+    host = _request.headers(scope).get("host")
+    server = scope.get("server")
+    # A server may be a list (Starlette's TestClient): a tuple, to be a cache key.
+    return _base_url_of(scope.get("scheme", "http"), None if server is None else tuple(server), root_path, host)
+
+
+# Asked with the same few values on every request (bounded, since the Host header is the client's to choose).
+@functools.lru_cache(maxsize=128)
+def _base_url_of(scheme: str, server: tuple[str, int | None] | None, root_path: str, host: str | None) -> str:
+    """`str(request.base_url)` for a request with these values (the only parts of the scope it reads)."""
+    headers = [] if host is None else [(b"host", host.encode("latin-1"))]
+    scope: dict[str, Any] = {"type": "http", "scheme": scheme, "server": server, "root_path": root_path}
+    scope.update(headers=headers, path="/", query_string=b"")
+    return str(Request(scope).base_url)
+
+
+def _steering(headers: Mapping[str, str], operation: str, max_latency: float) -> Steering:
+    fault = headers.get(FAULT_HEADER)
+    latency = headers.get(LATENCY_HEADER)
+    if fault is None and latency is None:
+        return _NOT_STEERED
     if fault is not None:
         header_fault(fault, "submit" if operation == SUBMIT else "status")
     if latency is not None:
@@ -173,13 +221,40 @@ async def openapi(request: Request) -> Response:
     return Response(contract_json(), media_type="application/json")
 
 
-def api_routes() -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
-    for prefix in PREFIXES:
-        routes += [Route(prefix + path, submit, methods=["POST"]) for path in served_paths(SUBMIT)]
-        routes += [Route(prefix + path, status, methods=["POST"]) for path in served_paths(STATUS)]
+def api_endpoints(backend: Backend, drain: Drain) -> dict[str, ASGIApp]:
+    """Each path the API answers `POST` at, and its endpoint."""
+    return {
+        prefix + path: endpoint
+        for prefix in PREFIXES
+        for endpoint in (_Operation(SUBMIT, backend, drain), _Operation(STATUS, backend, drain))
+        for path in served_paths(endpoint.operation)
+    }
+
+
+def api_routes(endpoints: dict[str, ASGIApp]) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [Route(path, endpoint, methods=["POST"]) for path, endpoint in endpoints.items()]
     routes += [
         Route("/outputs/{name:path}", output, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     return routes
+
+
+class ApiDispatch:
+    """The innermost middleware: an API call goes straight to its endpoint, everything else to the router.
+
+    The router would reach the same endpoint, through a route match and an exception layer that an API
+    endpoint never needs (it raises no HTTPException); a method or path it does not serve still gets the
+    router's 404 or 405, and an app mounted under a root path takes the router's way too.
+    """
+
+    def __init__(self, app: ASGIApp, endpoints: dict[str, ASGIApp]) -> None:
+        self.app, self.endpoints = app, endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            endpoint = self.endpoints.get(scope["path"])
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 
 from mockserver.envelope import KEYS
-from tests.conftest import valid_body
+from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio
 
@@ -125,3 +126,24 @@ async def test_status_is_served_under_the_studio_prefix(client: httpx.AsyncClien
     response = await client.post("/api/v1/studio/getImage", json={"id": "abc"})
     assert response.status_code == 200
     assert response.json()["status"] == "PENDING"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "root_path", "expected"),
+    [
+        ("http://testserver", "", "http://testserver/outputs/"),
+        ("https://fake.example:8443", "", "https://fake.example:8443/outputs/"),
+        ("http://127.0.0.1:9000", "/studio", "http://127.0.0.1:9000/studio/outputs/"),
+        ("http://[::1]:9000", "", "http://[::1]:9000/outputs/"),
+    ],
+)
+async def test_output_urls_are_under_the_base_url_each_request_arrived_on(
+    app: Any, base_url: str, root_path: str, expected: str
+) -> None:
+    # One app answers every host in turn: a base URL worked out for one request never leaks into another's.
+    for url in (base_url, "http://other.example", base_url):
+        transport = httpx.ASGITransport(app=app, root_path=root_path if url == base_url else "")
+        async with httpx.AsyncClient(transport=transport, base_url=url, headers=AUTH) as client:
+            output = (await client.post("/getImagetoImage", json=valid_body())).json()["output"]
+        prefix = expected if url == base_url else "http://other.example/outputs/"
+        assert all(link.startswith(prefix) for link in output["result"] + output["low_res_urls"]), output

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -204,7 +203,7 @@ def test_journalled_headers_never_hold_the_callers_token(raw: list[tuple[str, st
 def test_response_headers_count_in_the_journals_byte_bound() -> None:
     journal = Journal(max_entries=1000, max_bytes=10_000)
     for seq in range(1, 51):
-        journal.record(replace(entry(seq), response_headers=(("x-padding", "h" * 1000),)))
+        journal.record(entry(seq)._replace(response_headers=(("x-padding", "h" * 1000),)))
 
     assert journal.bytes <= 10_000 and len(journal) < 50
     assert journal.last.seq == 50

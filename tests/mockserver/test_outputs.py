@@ -1,0 +1,55 @@
+"""Output URLs: ids from the seeded sequence, names stamped with the simulated second."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import pytest
+
+from mockserver import Config, VirtualClock
+from mockserver.backend import Backend
+from mockserver.outputs import new_uuid
+from tests.conftest import valid_body
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2**31])
+def test_new_uuid_spells_the_seeded_bits_as_uuid4_does(seed: int) -> None:
+    drawn, replayed = random.Random(seed), random.Random(seed)
+
+    ids = [new_uuid(drawn) for _ in range(1_000)]
+
+    assert ids == [str(uuid.UUID(int=replayed.getrandbits(128), version=4)) for _ in range(1_000)]
+
+
+def test_output_names_carry_the_simulated_utc_second_they_were_made_in() -> None:
+    clock = VirtualClock(start=1_700_000_000.9)
+    backend = Backend(Config(seed=1), clock)
+
+    def stamps() -> list[str]:
+        reply = backend.submit(valid_body(), base_url="http://testserver/")
+        return [url.rsplit("/", 1)[1].split("_")[0] for url in reply.body["output"]["result"]]
+
+    first = stamps()
+    clock.advance(0.05)
+    same_second = stamps()
+    clock.advance(0.05)
+
+    assert first == same_second == ["20231114221320"]
+    assert stamps() == ["20231114221321"]
+
+
+@pytest.mark.parametrize("fidelity", ["contract", "production"])
+def test_a_request_with_a_seed_past_64_bits_still_gets_distinct_images(fidelity: str) -> None:
+    # The image key is the request's sorted JSON; orjson stops at 64-bit integers, which a seed may pass.
+    backend = Backend(Config(seed=1, fidelity=fidelity))
+
+    big = backend.submit(valid_body(seed=10**30, batch=2), base_url="http://testserver/")
+    other = backend.submit(valid_body(seed=10**30 + 1, batch=2), base_url="http://testserver/")
+
+    assert big.body["status"] == other.body["status"] == "SUCCESS"
+    if fidelity == "production":
+        return  # the backend's job parameters have no seed: both requests are the same job
+    names = [url.rsplit("/", 1)[1] for url in big.body["output"]["result"] + other.body["output"]["result"]]
+    keys = {backend.output(name).key for name in names}  # type: ignore[union-attr]
+    assert len(keys) == 4
