@@ -64,7 +64,7 @@ def token_id(headers: Mapping[str, str]) -> str:
 
 # A client sends the same header on every request; the id is worked out once for each (bounded, since the
 # header is the client's to choose). The cache lives in process memory only, as the configured tokens do.
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def _token_id_of(authorization: str) -> str:
     _, _, token = authorization.strip().partition(" ")
     if not token.strip():

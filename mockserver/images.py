@@ -66,7 +66,7 @@ def digest(*parts: object) -> bytes:
     return hashlib.sha256(repr(parts).encode()).digest()
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def face_key(seed: int, image_url: str) -> bytes:
     """The key of the face drawn for a reference image: a test sends the same few images again and again."""
     return digest(seed, image_url)
