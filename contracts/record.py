@@ -50,7 +50,7 @@ class _Recorder:
 
     async def handle(self, request: Request) -> Response:
         try:
-            raw = await read_body(request, max_request_bytes())
+            raw = await read_body(request.scope, request.receive, max_request_bytes())
         except BodyTooLarge as exc:
             return JSONResponse({"error": "Payload Too Large", "error_data": str(exc)}, status_code=413)
         except ClientGone:

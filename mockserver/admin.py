@@ -68,7 +68,7 @@ def _space(request: Request) -> Namespace:
 
 async def _json_object(request: Request) -> dict[str, Any]:
     try:
-        raw = await read_body(request, max_request_bytes())
+        raw = await read_body(request.scope, request.receive, max_request_bytes())
         return parse_object(raw) if raw.strip() else {}
     except BodyTooLarge as exc:
         raise AdminError("body", str(exc), 413) from None

@@ -5,7 +5,7 @@ The API and the admin API share this, so every body is held to one limit.
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.types import Receive, Scope
 
 from mockserver import _request, recording
 
@@ -19,9 +19,9 @@ class ClientGone(Exception):
     """The client disconnected before its body arrived: there is nobody left to answer."""
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The whole body, refused as soon as it is known to pass `limit` (declared or streamed)."""
-    declared = _request.headers(request.scope).get("content-length", "")
+    declared = _request.headers(scope).get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
     # Straight from `receive`: Starlette's `stream()` costs an async generator step per message.
@@ -29,7 +29,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     size = 0
     try:
         while True:
-            message = await request.receive()
+            message = await receive()
             if message["type"] == "http.disconnect":
                 raise ClientGone
             if message["type"] != "http.request":
@@ -41,9 +41,9 @@ async def read_body(request: Request, limit: int) -> bytes:
                 raise BodyTooLarge(limit)
             if not message.get("more_body", False):
                 body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                recording.note_request_body(request.scope, body, size)
+                recording.note_request_body(scope, body, size)
                 return body
     except (BodyTooLarge, ClientGone):
         # The journal keeps the start of what came, and how much.
-        recording.note_request_body(request.scope, b"".join(chunks), size)
+        recording.note_request_body(scope, b"".join(chunks), size)
         raise

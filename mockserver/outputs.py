@@ -100,9 +100,9 @@ def success(
         result.append(store.publish(base_url, f"{stamp}_{new_uuid(rng)}.webp", full))
         preview = OutputImage(width, height, face, key, style.low_res)
         low_res.append(store.publish(base_url, f"{style.low_res_folder}{stamp}_{new_uuid(rng)}.webp", preview))
-    # The second check drops images from the end of the batch, flags untouched.
-    kept = max(0, len(result) - dropped)
-    result, low_res = result[:kept], low_res[:kept]
+    if dropped:  # the second check drops images from the end of the batch, flags untouched
+        kept = max(0, len(result) - dropped)
+        result, low_res = result[:kept], low_res[:kept]
     return envelope.success(
         body=body,
         echo=echo,

@@ -65,13 +65,13 @@ class _Operation:
         self.operation, self.backend, self.drain = operation, backend, drain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await _operation(Request(scope, receive, send), self.operation, self.backend, self.drain)
+        response = await _operation(scope, receive, self.operation, self.backend, self.drain)
         await response(scope, receive, send)
 
 
-async def _operation(request: Request, operation: str, backend: Backend, drain: Drain) -> Response:
+async def _operation(scope: Scope, receive: Receive, operation: str, backend: Backend, drain: Drain) -> Response:
     profile = backend.profile
-    headers = _request.headers(request.scope)
+    headers = _request.headers(scope)
     name = headers.get(namespaces.HEADER, namespaces.DEFAULT)
     # Latency counts from arrival, so the fake's own work is inside the configured delay, not added to it.
     arrival_clock = (backend.namespaces.find(name) or backend.default).clock
@@ -81,18 +81,18 @@ async def _operation(request: Request, operation: str, backend: Backend, drain: 
 
     async def read() -> bytes:
         if not body_read:
-            body_read.append(await read_body(request, max_request_bytes()))
+            body_read.append(await read_body(scope, receive, max_request_bytes()))
         return body_read[0]
 
     try:
         if backend.replay is not None:
-            replayed = await _replayed(request, backend, drain, read)
+            replayed = await _replayed(Request(scope, receive), backend, drain, read)
             if replayed is not None:
                 return replayed
         # Who checks what first (credentials or the body) is the profile's: see fidelity/answers.py.
         admitted = await profile.answers.admit(operation, headers, read, backend.config.tokens)
     except ClientGone:
-        recording.note_client_gone(request.scope)
+        recording.note_client_gone(scope)
         return Response(status_code=400)  # nobody is left to read it
     except BodyTooLarge as exc:
         return reply_response(Reply(413, envelope.failed(error="Payload Too Large", error_data=str(exc))))
@@ -107,18 +107,18 @@ async def _operation(request: Request, operation: str, backend: Backend, drain: 
     clock = space.clock
     if clock is not arrival_clock:  # a namespace just made, with a virtual clock of its own
         arrived = clock.now()
-    recording.note_namespace(request.scope, space, arrived)
-    token_id = _request.token_id(request.scope)
+    recording.note_namespace(scope, space, arrived)
+    token_id = _request.token_id(scope)
     if operation == SUBMIT:
         reply = backend.submit(
-            admitted, base_url=_base_url(request), token_id=token_id, namespace=space.name, steering=steering
+            admitted, base_url=_base_url(scope), token_id=token_id, namespace=space.name, steering=steering
         )
     else:
         reply = backend.status(admitted, token_id=token_id, namespace=space.name, steering=steering)
-    recording.note_fault(request.scope, reply.fault)
+    recording.note_fault(scope, reply.fault)
     until = arrived + reply.delay
     if until > clock.now() or drain.started:  # else there is nothing to wait for
-        stopped = await _held(request, clock, until, drain)
+        stopped = await _held(scope, receive, clock, until, drain)
         if stopped is not None:
             return stopped
     if reply.connection is not None:
@@ -161,23 +161,22 @@ async def _replayed(
             delay = parse_latency(steered, limit=backend.config.max_latency).longest
         except LatencyError as exc:
             return _bad_request("Invalid Mock Header", str(exc))
-    return await _held(request, space.clock, arrived + delay, drain) or reply_response(reply)
+    return await _held(request.scope, request.receive, space.clock, arrived + delay, drain) or reply_response(reply)
 
 
-async def _held(request: Request, clock: Clock, until: float, drain: Drain) -> Response | None:
+async def _held(scope: Scope, receive: Receive, clock: Clock, until: float, drain: Drain) -> Response | None:
     """Hold the request until `until` on `clock`: None when the time came (or the client left, and nobody
     reads the answer), the shutdown answer when the server drains first."""
-    ending = await hold(clock, until - clock.now(), request.receive, drain)
+    ending = await hold(clock, until - clock.now(), receive, drain)
     if ending == "disconnected":
-        recording.note_client_gone(request.scope)
+        recording.note_client_gone(scope)
     return shutting_down() if ending == "draining" else None
 
 
 _NOT_STEERED = Steering()
 
 
-def _base_url(request: Request) -> str:
-    scope = request.scope
+def _base_url(scope: Scope) -> str:
     root_path = scope.get("app_root_path", scope.get("root_path", ""))
     host = _request.headers(scope).get("host")
     server = scope.get("server")
