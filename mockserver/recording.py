@@ -30,6 +30,13 @@ def note_namespace(scope: Scope, space: Namespace, arrived: float) -> None:
     scope["state"][_SPACE_KEY] = (space, arrived)
 
 
+def arrival(scope: Scope) -> tuple[Namespace, float] | None:
+    """The namespace the request names, if it exists yet, and the time the recorder saw it arrive (None when
+    no recorder saw it)."""
+    noted: tuple[Namespace, float] | None = scope["state"].get(_SPACE_KEY)
+    return noted
+
+
 def note_request_body(scope: Scope, body: bytes, size: int) -> None:
     """What was read of the request's body (all of it, or as far as a size limit or a disconnect let it go)."""
     scope.setdefault("state", {})[_BODY_KEY] = (body, size)
@@ -69,7 +76,6 @@ class _Exchange:
 
     __slots__ = (
         "_send",
-        "arrival",
         "keep",
         "middleware",
         "recorded",
@@ -87,7 +93,8 @@ class _Exchange:
         # that resolves the namespace replaces this (note_namespace).
         space = backend.namespaces.find(_request.headers(scope).get(namespaces.HEADER, namespaces.DEFAULT))
         space = space or backend.default
-        self.arrival = (space, space.clock.now())
+        # Until a route notes the namespace it resolved; the route reads this arrival too.
+        scope["state"][_SPACE_KEY] = (space, space.clock.now())
         self.keep = backend.config.journal_body_bytes
         self.response_body = b""
         self.response_size = 0
@@ -114,7 +121,7 @@ class _Exchange:
         self.recorded = True
         scope = self.scope
         state, headers = scope["state"], _request.headers(scope)
-        space, arrived = state.get(_SPACE_KEY, self.arrival)
+        space, arrived = state[_SPACE_KEY]
         answered = self.status is not None and state.get(ABORT_KEY) is None and not state.get(_GONE_KEY)
         kept = _kept_response_headers(self.response_headers, headers.get("authorization", ""))
         # An image is summarised by its type and size.

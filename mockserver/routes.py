@@ -74,8 +74,12 @@ async def _operation(scope: Scope, receive: Receive, operation: str, backend: Ba
     headers = _request.headers(scope)
     name = headers.get(namespaces.HEADER, namespaces.DEFAULT)
     # Latency counts from arrival, so the fake's own work is inside the configured delay, not added to it.
-    arrival_clock = (backend.namespaces.find(name) or backend.default).clock
-    arrived = arrival_clock.now()
+    noted = recording.arrival(scope)
+    if noted is None:
+        arrival_clock = (backend.namespaces.find(name) or backend.default).clock
+        arrived = arrival_clock.now()
+    else:
+        arrival_clock, arrived = noted[0].clock, noted[1]
 
     body_read: list[bytes] = []
 
