@@ -15,8 +15,8 @@ import respx
 from mockserver._url_prefixes import prefix_pattern, url_prefixes
 from mockserver.backend import Backend
 from mockserver.clock import Clock, VirtualClock
-from mockserver.connection_faults import ConnectionFault
 from mockserver.faults import parse_fault
+from mockserver.inprocess import AsyncTransport, SyncTransport
 from mockserver.journal import Journal
 from mockserver.latency import parse_latency
 from mockserver.namespaces import DEFAULT, Namespace
@@ -102,11 +102,11 @@ class QolabaMock(Verdicts):
 
     def async_transport(self) -> httpx.AsyncBaseTransport:
         """For `httpx.AsyncClient(transport=...)`: the app in the caller's event loop."""
-        return _AsyncTransport(self.app)
+        return AsyncTransport(self.app)
 
     def transport(self) -> httpx.BaseTransport:
         """For a sync `httpx.Client(transport=...)`: the app on a background event loop, one call at a time."""
-        return _SyncTransport(_AsyncTransport(self.app), self._blocking_portal())
+        return SyncTransport(AsyncTransport(self.app), self._blocking_portal())
 
     def respx_router(self, base_url: str, *, pass_through: Sequence[str] = ()) -> respx.MockRouter:
         """A respx router, not yet started, sending every call under `base_url` to this fake, from sync or async httpx.
@@ -123,11 +123,11 @@ class QolabaMock(Verdicts):
         prefix = base_url.rstrip("/")
         # The base path becomes the ASGI root_path, so output URLs come back under `base_url` and route here too.
         root_path = urlsplit(prefix).path
-        async_transport = _AsyncTransport(self.app, root_path=root_path)
+        async_transport = AsyncTransport(self.app, root_path=root_path)
 
         def forward(request: httpx.Request) -> Any:
             if _RESOLVING_SYNC.get():
-                return _SyncTransport(async_transport, self._blocking_portal()).handle_request(request)
+                return SyncTransport(async_transport, self._blocking_portal()).handle_request(request)
             return async_transport.handle_async_request(request)
 
         router = _Router(assert_all_called=False, assert_all_mocked=True)
@@ -172,33 +172,3 @@ class _Router(respx.MockRouter):
             return super().resolve(request)
         finally:
             _RESOLVING_SYNC.reset(token)
-
-
-class _AsyncTransport(httpx.AsyncBaseTransport):
-    def __init__(self, app: Starlette, root_path: str = "") -> None:
-        self._asgi = httpx.ASGITransport(app=app, root_path=root_path)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            response = await self._asgi.handle_async_request(request)
-            content = await response.aread()
-        except ConnectionFault as exc:
-            # The errors httpx raises for the same faults over a real socket.
-            if exc.fault == "reset":
-                raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request) from None
-            raise httpx.RemoteProtocolError(_EMPTY_RESPONSE, request=request) from None
-        return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-
-_EMPTY_RESPONSE = "Server disconnected without sending a response."
-
-
-class _SyncTransport(httpx.BaseTransport):
-    def __init__(self, inner: _AsyncTransport, portal: BlockingPortal) -> None:
-        self._inner = inner
-        self._portal = portal
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        content = request.read()
-        copy = httpx.Request(request.method, request.url, headers=request.headers, content=content)
-        return self._portal.call(self._inner.handle_async_request, copy)

@@ -18,7 +18,8 @@ import pytest
 from starlette.datastructures import Headers
 from starlette.routing import Route
 
-from mockserver import Config, VirtualClock, create_app
+from mockserver import Config, QolabaMock, VirtualClock, create_app
+from mockserver.inprocess import AsyncTransport
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio
@@ -114,3 +115,27 @@ async def test_an_app_served_under_a_root_path_still_answers_the_api() -> None:
 
     assert answer.status_code == 200
     assert answer.json()["status"] == "SUCCESS"
+
+
+async def test_an_in_process_call_builds_one_response_and_hands_the_body_over_once() -> None:
+    # httpx's ASGITransport feeds the body in chunks and builds a response that was then copied into another.
+    mock = QolabaMock(create_app(Config(seed=1)))
+    received: list[dict[str, Any]] = []
+    app = mock.app
+
+    async def watching(scope: Any, receive: Any, send: Any) -> None:
+        async def watched() -> Any:
+            message = await receive()
+            received.append(message)
+            return message
+
+        await app(scope, watched, send)
+
+    transport = AsyncTransport(watching)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=AUTH) as client:
+        with counting(httpx.Response, "__init__") as built:
+            answer = await client.post("/getImagetoImage", json=valid_body())
+
+    assert answer.status_code == 200 and answer.json()["status"] == "SUCCESS"
+    assert built == [1]
+    assert [message["more_body"] for message in received] == [False]
