@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -31,12 +32,17 @@ class Task:
     status: str
     # The HTTP code a poll answers once it is done: 500 for a task whose worker crashed.
     code: int = 200
+    # The answer holds an integer past 64 bits, which orjson neither writes nor reads back as an integer.
+    wide: bool = False
 
     @classmethod
     def of(cls, task_id: str, ready_at: float, result: dict[str, Any], *, code: int = 200) -> Task:
+        try:
+            encoded, wide = orjson.dumps(result), False
+        except TypeError:
+            encoded, wide = envelope.encode(result), True
         # A copy of exactly its length: orjson's own bytes keep the spare room of its write buffer (kilobytes).
-        encoded = bytes(memoryview(envelope.encode(result)))
-        return cls(task_id, ready_at, encoded, result["status"], code)
+        return cls(task_id, ready_at, bytes(memoryview(encoded)), result["status"], code, wide)
 
     @classmethod
     def lost(cls, task_id: str, ready_at: float) -> Task:
@@ -90,7 +96,7 @@ class TaskStore:
             return None
         if task.status == LOST:
             return None
-        result: dict[str, Any] = orjson.loads(task.result)
+        result: dict[str, Any] = json.loads(task.result) if task.wide else orjson.loads(task.result)
         return task.code, result
 
     def result_of(self, task_id: str) -> dict[str, Any] | None:

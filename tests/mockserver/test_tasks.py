@@ -73,3 +73,16 @@ def test_a_lost_task_is_listed_as_lost_and_never_answers() -> None:
     assert store.answer_of("t") is None and store.describe()[0]["state"] == "task_lost"
     clock.advance(60)
     assert store.describe() == []
+
+
+def test_an_answer_with_an_integer_past_64_bits_reads_back_as_that_integer() -> None:
+    # orjson reads 10**30 as the float 1e30; only the standard library wrote it, and only it reads it back exactly.
+    clock = VirtualClock()
+    store = TaskStore(clock, ttl=3600, max_tasks=10, max_bytes=1 << 20)
+    answer = {"status": "SUCCESS", "input": {"seed": 10**30, "guidance_scale": 7.5}}
+    store.add(Task.of("wide", clock.now(), answer))
+    store.add(Task.of("narrow", clock.now(), {"status": "SUCCESS", "input": {"seed": 7}}))
+
+    assert store.result_of("wide") == answer
+    assert type(store.result_of("wide")["input"]["seed"]) is int  # type: ignore[index]
+    assert store.result_of("narrow") == {"status": "SUCCESS", "input": {"seed": 7}}
