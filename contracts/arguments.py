@@ -1,4 +1,5 @@
-"""argparse types that refuse a bad number in one line naming what was wanted (argparse exits 2)."""
+"""argparse types that refuse a bad number in one line naming what was wanted (argparse exits 2), and the
+options every command that calls an API shares."""
 
 from __future__ import annotations
 
@@ -32,3 +33,28 @@ non_negative_int = number(int, accepts=lambda value: value >= 0, what="an intege
 positive_seconds = number(float, accepts=lambda value: 0 < value < math.inf, what="a positive number of seconds")
 non_negative_seconds = number(float, accepts=lambda value: 0 <= value < math.inf, what="a number of seconds >= 0")
 port = number(int, accepts=lambda value: 0 <= value <= 65535, what="a port (0-65535; 0: a free one)")
+
+
+def timing_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--request-timeout`, `--task-timeout` and `--poll-interval`, as every command that calls an API has them."""
+    parser.add_argument(
+        "--request-timeout",
+        type=positive_seconds,
+        default=30.0,
+        metavar="S",
+        help="seconds to wait for each answer (default: 30)",
+    )
+    parser.add_argument(
+        "--task-timeout",
+        type=positive_seconds,
+        default=300.0,
+        metavar="S",
+        help="seconds a queued task may take to finish (default: 300)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=positive_seconds,
+        default=2.0,
+        metavar="S",
+        help="seconds between polls of a queued task (default: 2)",
+    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from contracts.arguments import non_negative_int, non_negative_seconds, positive_int, positive_seconds
+from contracts.arguments import non_negative_int, non_negative_seconds, positive_int, timing_arguments
 from contracts.dialects import read_answer
 from contracts.schema import STATUS, operation_path
 from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, resolve_target
@@ -43,26 +43,34 @@ def add_commands(commands: Any) -> None:
         "--mode",
         choices=["free", "safe", "full"],
         help="free: only requests refused before any job; safe: only requests the contract rejects; "
-        "full: valid submits too",
+        "full: valid submits too (default: full on loopback, safe elsewhere)",
     )
-    contract.add_argument("--max-examples", type=positive_int, default=20, metavar="N", help="fuzzed cases per phase")
+    contract.add_argument(
+        "--max-examples", type=positive_int, default=20, metavar="N", help="fuzzed cases per phase (default: 20)"
+    )
     contract.add_argument(
         "--max-spend",
         type=non_negative_int,
         metavar="N",
         help=f"full mode: at most N valid submits (GPU jobs); default {REMOTE_MAX_SPEND}, no cap on loopback",
     )
-    contract.add_argument("--rate-limit", type=_rate, metavar="N/UNIT", help="e.g. 2/s, 100/m or 60/min")
-    contract.add_argument("--request-timeout", type=positive_seconds, default=30.0, metavar="S")
-    contract.add_argument("--task-timeout", type=positive_seconds, default=300.0, metavar="S", help="per queued task")
-    contract.add_argument("--poll-interval", type=positive_seconds, default=2.0, metavar="S")
-    contract.add_argument("--seed", type=int, default=0, help="same seed, same requests")
+    contract.add_argument(
+        "--rate-limit",
+        type=_rate,
+        metavar="N/UNIT",
+        help=f"e.g. 2/s, 100/m or 60/min (default: {REMOTE_RATE_LIMIT}, no limit on loopback)",
+    )
+    timing_arguments(contract)
+    contract.add_argument("--seed", type=int, default=0, help="same seed, same requests (default: 0)")
     contract.add_argument(
         "--status-reads",
         action="store_true",
-        help="safe mode: also send valid /getImage reads of made-up task ids (they read PENDING; no job starts)",
+        help="safe mode: also send valid /getImage reads of made-up task ids (they read PENDING; no job starts; "
+        "default: off)",
     )
-    contract.add_argument("--report-dir", type=Path, metavar="DIR", help="write junit.xml and report.html here")
+    contract.add_argument(
+        "--report-dir", type=Path, metavar="DIR", help="write junit.xml and report.html here (default: none)"
+    )
 
     probe = commands.add_parser(
         "probe",
@@ -78,19 +86,26 @@ def add_commands(commands: Any) -> None:
         default="safe",
         help="safe (default): no image is made; free: no request reaches a GPU worker (in-job rules not reached)",
     )
-    probe.add_argument("--task-timeout", type=positive_seconds, default=300.0, metavar="S", help="per queued probe")
-    probe.add_argument("--poll-interval", type=positive_seconds, default=2.0, metavar="S")
-    probe.add_argument("--json", action="store_true", help="print the matrix as JSON instead of a table")
-    probe.add_argument("--request-timeout", type=positive_seconds, default=30.0, metavar="S")
+    timing_arguments(probe)
+    probe.add_argument("--json", action="store_true", help="print the matrix as JSON instead of a table (default: off)")
     probe.add_argument(
-        "--interval", type=non_negative_seconds, default=None, metavar="S", help="pause between requests"
+        "--interval",
+        type=non_negative_seconds,
+        default=None,
+        metavar="S",
+        help="pause between requests (default: 0.5 s, none on loopback)",
     )
 
 
 def _target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", required=True, help="e.g. https://qolaba-server-b2b.up.railway.app/api/v1/studio")
     parser.add_argument(
-        "--token-env", default=DEFAULT_TOKEN_ENV, metavar="NAME", help="environment variable holding the API token"
+        "--base-url", required=True, help="the API, e.g. https://qolaba-server-b2b.up.railway.app/api/v1/studio"
+    )
+    parser.add_argument(
+        "--token-env",
+        default=DEFAULT_TOKEN_ENV,
+        metavar="NAME",
+        help=f"environment variable holding the API token (default: {DEFAULT_TOKEN_ENV})",
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contracts.arguments import non_negative_int, port, positive_seconds
+from contracts.arguments import non_negative_int, port, positive_seconds, timing_arguments
 from contracts.target import DEFAULT_TOKEN_ENV, Target, TargetError, is_loopback_url, resolve_target
 
 if TYPE_CHECKING:
@@ -28,11 +28,15 @@ def add_commands(commands: Any) -> None:
         "contract (violations printed as they pass) and appended to the cassette. The token is never written.",
     )
     record.add_argument("--upstream", required=True, help="the API's base URL, e.g. https://…/api/v1/studio")
-    record.add_argument("--port", type=port, default=8010, help="port to listen on (0: a free one; default 8010)")
-    record.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    record.add_argument("--port", type=port, default=8010, help="port to listen on (0: a free one; default: 8010)")
+    record.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, loopback only)")
     record.add_argument("--out", required=True, type=Path, metavar="FILE.jsonl", help="the cassette to write")
     record.add_argument(
-        "--request-timeout", type=positive_seconds, default=300.0, metavar="S", help="per forwarded request"
+        "--request-timeout",
+        type=positive_seconds,
+        default=300.0,
+        metavar="S",
+        help="seconds to wait for the API's answer to each forwarded request (default: 300)",
     )
 
     diff = commands.add_parser(
@@ -48,21 +52,36 @@ def add_commands(commands: Any) -> None:
         "--fidelity",
         default="auto",
         choices=["contract", "production", "production-2024", "auto"],
-        help="the profile to compare with; auto: the closest one",
+        help="the profile to compare with; auto: the closest one (default: auto)",
     )
-    diff.add_argument("--mode", choices=["free", "safe", "full"], help="live only; as for `contract`")
     diff.add_argument(
-        "--max-spend", type=non_negative_int, default=None, metavar="N", help="full mode: valid submits (default 3)"
+        "--mode",
+        choices=["free", "safe", "full"],
+        help="live only; as for `contract` (default: full on loopback, safe elsewhere)",
     )
-    diff.add_argument("--token-env", default=DEFAULT_TOKEN_ENV, metavar="NAME", help="live only: the token's variable")
     diff.add_argument(
-        "--cases", type=non_negative_int, default=20, metavar="N", help="live only: generated invalid submits (20)"
+        "--max-spend",
+        type=non_negative_int,
+        default=None,
+        metavar="N",
+        help="full mode: valid submits (default: 3, 1 on loopback)",
     )
-    diff.add_argument("--seed", type=int, default=0, help="live only: same seed, same generated cases")
-    diff.add_argument("--request-timeout", type=positive_seconds, default=30.0, metavar="S")
-    diff.add_argument("--task-timeout", type=positive_seconds, default=300.0, metavar="S")
-    diff.add_argument("--poll-interval", type=positive_seconds, default=2.0, metavar="S")
-    diff.add_argument("--json", action="store_true", help="print the differences as JSON")
+    diff.add_argument(
+        "--token-env",
+        default=DEFAULT_TOKEN_ENV,
+        metavar="NAME",
+        help=f"live only: the token's variable (default: {DEFAULT_TOKEN_ENV})",
+    )
+    diff.add_argument(
+        "--cases",
+        type=non_negative_int,
+        default=20,
+        metavar="N",
+        help="live only: generated invalid submits (default: 20)",
+    )
+    diff.add_argument("--seed", type=int, default=0, help="live only: same seed, same generated cases (default: 0)")
+    timing_arguments(diff)
+    diff.add_argument("--json", action="store_true", help="print the differences as JSON (default: a table)")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

@@ -47,17 +47,16 @@ class Backend:
         self.namespaces = Namespaces(config, clock)
         self.outputs = OutputStore(config.max_outputs)
         # Recorded answers, consulted before the model (replay.py).
-        self.replay = (
-            Replay(read_cassette(config.replay), config.replay, config.replay_strict, max_tasks=config.max_tasks)
-            if config.replay
-            else None
-        )
+        self.replay = _replay_of(config)
 
     @property
     def default(self) -> Namespace:
         return self.namespaces.get(DEFAULT)
 
     def reconfigure(self, config: Config) -> None:
+        if _replay_settings(config) != _replay_settings(self.config):
+            # The pytest fixtures give each test its cassette on one session-wide server.
+            self.replay = _replay_of(config)
         self.config = config
         self.namespaces.apply(config)
 
@@ -151,6 +150,8 @@ class Backend:
             space.reset(scope)
         if scope == "all" and namespace is None:
             self.outputs.clear()
+            # Recorded answers are handed out from the first again, like the seeded sequences.
+            self.replay = _replay_of(self.config, self.replay)
 
     def _rate_limited(self, space: Namespace, token_id: str, body: Any) -> Reply | None:
         if space.limiter is None:
@@ -239,3 +240,15 @@ def _with_connection_fault(reply: Reply, fault: Fault | None) -> Reply:
     if fault is None or fault.family != "connection":
         return reply
     return dataclasses.replace(reply, fault=fault.name, connection=fault.name)
+
+
+def _replay_settings(config: Config) -> tuple[str | None, bool, int]:
+    return config.replay, config.replay_strict, config.max_tasks
+
+
+def _replay_of(config: Config, previous: Replay | None = None) -> Replay | None:
+    """The replay `config` asks for, fresh; the cassette of `previous` is reused rather than read again."""
+    if not config.replay:
+        return None
+    cassette = previous.cassette if previous is not None else read_cassette(config.replay)
+    return Replay(cassette, config.replay, config.replay_strict, max_tasks=config.max_tasks)

@@ -32,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qolaba-mock", description="A fake of Qolaba's Face Consistency image API.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"qolaba-mock {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
 
     serve = commands.add_parser(
         "serve",
@@ -44,25 +45,39 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1, loopback only)")
     serve.add_argument("--port", help="port to bind; 0 picks a free one (default: 8000)")
     serve.add_argument("--seed", help="seed for ids, images, latency noise and faults (default: 0)")
-    serve.add_argument("--token", action="append", metavar="T", help="accept only this bearer token (repeatable)")
     serve.add_argument(
-        "--latency", help="fixed:250ms | uniform:100ms..2s | lognormal:median=800ms,sigma=0.4,max=5s | workload | none"
+        "--token", action="append", metavar="T", help="accept only this bearer token (repeatable; default: any token)"
     )
-    serve.add_argument("--time-scale", help="simulated seconds pass this much faster (0.01: 40 s in 0.4 s)")
-    serve.add_argument("--clock", choices=["system", "virtual"], help="virtual: time moves only via the admin API")
+    serve.add_argument(
+        "--latency",
+        help="fixed:250ms | uniform:100ms..2s | lognormal:median=800ms,sigma=0.4,max=5s | workload | none "
+        "(default: workload, as long as the GPU job would take)",
+    )
+    serve.add_argument(
+        "--time-scale", help="simulated seconds pass this much faster (0.01: 40 s in 0.4 s; default: 1, real time)"
+    )
+    serve.add_argument(
+        "--clock",
+        choices=["system", "virtual"],
+        help="system: wall time; virtual: time moves only via the admin API (default: system)",
+    )
     serve.add_argument(
         "--fault",
         action="append",
         metavar="SPEC",
-        help="NAME[:p|every:N|nth:N,M|first:N][@submit|@status] (repeatable)",
+        help="NAME[:p|every:N|nth:N,M|first:N][@submit|@status] (repeatable; default: none)",
     )
     serve.add_argument(
         "--fidelity",
         metavar="PROFILE",
         help="contract (default: as the docs say) | production (as the backend answers, 2025-09) | production-2024",
     )
-    serve.add_argument("--rate-limit", metavar="N/UNIT", help="per-token limit, e.g. 60/min or 100/m")
-    serve.add_argument("--result-ttl", metavar="SECONDS", help="how long finished results are kept")
+    serve.add_argument("--rate-limit", metavar="N/UNIT", help="per-token limit, e.g. 60/min or 100/m (default: none)")
+    serve.add_argument(
+        "--result-ttl",
+        metavar="SECONDS",
+        help="how long a finished result can be read (default: the profile's, 3600 s; production: 14400 s)",
+    )
     serve.add_argument(
         "--max-latency", metavar="SECONDS", help="longest any request is held (default: 3600 simulated s)"
     )
@@ -70,13 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--allowed-host",
         action="append",
         metavar="NAME",
-        help="a Host name accepted on loopback besides localhost and loopback IPs (repeatable)",
+        help="a Host name accepted on loopback besides localhost and loopback IPs (repeatable; default: none)",
     )
-    serve.add_argument("--replay", metavar="FILE.jsonl", help="answer the requests a cassette recorded as recorded")
     serve.add_argument(
-        "--replay-strict", action="store_true", default=None, help="with --replay: 404 for anything not recorded"
+        "--replay", metavar="FILE.jsonl", help="answer the requests a cassette recorded as recorded (default: none)"
     )
-    serve.add_argument("--config", metavar="FILE", help="TOML file with the same keys (lowest precedence)")
+    serve.add_argument(
+        "--replay-strict",
+        action="store_true",
+        default=None,
+        help="with --replay: 404 for anything not recorded (default: the model answers it)",
+    )
+    serve.add_argument(
+        "--config", metavar="FILE", help="TOML file with the same keys (lowest precedence; default: none)"
+    )
 
     spec = commands.add_parser("spec", help="print the contract (contracts/openapi.yaml)")
     spec.add_argument("--json", action="store_true", help="print it as JSON instead of YAML")
@@ -90,8 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv:
+        # As git does: a bare call shows what there is to call, on stderr, and is a usage error.
+        sys.stderr.write(parser.format_help())
+        return USAGE_ERROR
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
         if args.command == "spec":
             return _spec(args.json)
         if args.command in {"contract", "probe"}:
@@ -134,6 +162,15 @@ def _serve_config(args: argparse.Namespace) -> Config:
     if given in ALIASES:
         print(f"qolaba-mock: note: fidelity {given!r} is now called {ALIASES[given]!r}", file=sys.stderr)
     return config
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qolaba-mock")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _spec(as_json: bool) -> int:

@@ -61,12 +61,18 @@ class SystemClock:
 class VirtualClock:
     """Simulated time that moves only through `advance`; sleepers wake when their deadline is passed.
 
+    It starts at `start` seconds since the epoch (2023-11-14T22:13:20Z by default), so dates the fake derives
+    from it look like real ones. With `autojump`, a request the fake holds (latency, a replayed duration) moves
+    the clock to the end of the hold at once, as `advance()` would: for a server whose clients cannot advance
+    it while they wait for their answer (the pytest live server).
+
     Usage:
         clock = VirtualClock()
         clock.advance(40)   # a 40 s job is now done
     """
 
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
+    def __init__(self, start: float = 1_700_000_000.0, *, autojump: bool = False) -> None:
+        self.autojump = autojump
         self._now = float(start)
         self._order = itertools.count()
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.clock import Clock
-from mockserver.holding import Drain, hold, shutting_down, until_disconnect
+from mockserver.holding import Drain, blocked_caller, hold, shutting_down, until_disconnect
 
 ABORT_KEY = "qolaba_mock.abort"
 # A body that starts like the envelope and stops mid-object.
@@ -38,7 +38,7 @@ def fault_response(fault: str, body: bytes, clock: Clock, drain: Drain) -> Respo
     if fault == "slow_body":
         return _SlowBody(body, clock, drain)
     if fault == "hang":
-        return _Hang(drain)
+        return _Hang(clock, drain)
     return _Abort(fault)
 
 
@@ -53,13 +53,14 @@ class _Abort(Response):
 
 
 class _Hang(Response):
-    def __init__(self, drain: Drain) -> None:
+    def __init__(self, clock: Clock, drain: Drain) -> None:
         super().__init__()
+        self.clock = clock
         self.drain = drain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # No answer until the client gives up (disconnects or cancels), or the server stops.
-        if await hold(None, None, receive, self.drain) == "draining":
+        # No answer until the client gives up (disconnects, cancels, or its timeout passes), or the server stops.
+        if await hold(self.clock, None, receive, self.drain, blocked_caller(scope)) == "draining":
             await shutting_down()(scope, receive, send)
 
 
@@ -75,8 +76,9 @@ class _SlowBody(Response):
         step = SLOW_BODY_SECONDS / SLOW_BODY_CHUNKS
         # Each chunk is due at a fixed time from the start, so one clock advance of 10 s delivers them all.
         started = self.clock.now()
+        caller = blocked_caller(scope)
         for index, begin in enumerate(range(0, len(self.body), size), start=1):
-            ending = await hold(self.clock, started + index * step - self.clock.now(), receive, self.drain)
+            ending = await hold(self.clock, started + index * step - self.clock.now(), receive, self.drain, caller)
             if ending == "disconnected":
                 return
             more = begin + size < len(self.body)

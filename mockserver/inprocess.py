@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from mockserver.connection_faults import ConnectionFault
+from mockserver.holding import CALLER_KEY, BlockedCaller
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -37,9 +38,16 @@ class AsyncTransport(httpx.AsyncBaseTransport):
         self.root_path = root_path
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.handle_for(request, None)
+
+    async def handle_for(self, request: httpx.Request, caller: BlockedCaller | None) -> httpx.Response:
+        """The app's answer to `request`, sent on behalf of `caller` (None: a caller free to advance the clock)."""
         exchange = _Exchange(await request.aread())
+        scope = self._scope(request)
+        if caller is not None:
+            scope["extensions"] = {CALLER_KEY: caller}
         try:
-            await self.app(self._scope(request), exchange.receive, exchange.send)
+            await self.app(scope, exchange.receive, exchange.send)
         except ConnectionFault as exc:
             if exc.fault == "reset":
                 raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request) from None
@@ -120,7 +128,12 @@ class _Exchange:
 
 
 class SyncTransport(httpx.BaseTransport):
-    """For a sync `httpx.Client(transport=...)`: the app on a background event loop, one call at a time."""
+    """For a sync `httpx.Client(transport=...)`: the app on a background event loop, one call at a time.
+
+    The calling thread is blocked until the answer, so nobody can advance a virtual clock for it: a call the
+    fake holds moves the clock to the end of the hold by itself, and one held past the client's read timeout
+    raises `httpx.ReadTimeout` once the clock has moved by that timeout, as a real client would give up.
+    """
 
     def __init__(self, inner: AsyncTransport, portal: BlockingPortal) -> None:
         self._inner = inner
@@ -129,4 +142,39 @@ class SyncTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         content = request.read()
         copy = httpx.Request(request.method, request.url, headers=request.headers, content=content)
-        return self._portal.call(self._inner.handle_async_request, copy)
+        caller = BlockedCaller(_read_timeout(request))
+        try:
+            response = self._portal.call(self._inner.handle_for, copy, caller)
+        except httpx.TransportError:
+            # A hold that gave up leaves no answer (or half of a slow one): the reason is the timeout, not that.
+            if caller.refused is None:
+                raise
+        _raise_if_refused(caller, request)
+        return response
+
+
+def _read_timeout(request: httpx.Request) -> float | None:
+    timeout = request.extensions.get("timeout")
+    read = timeout.get("read") if isinstance(timeout, dict) else None
+    return float(read) if isinstance(read, int | float) else None
+
+
+class WaitsForever(RuntimeError):
+    """A sync call the fake holds until its client gives up (the `hang` fault), from a client with no timeout."""
+
+
+def _raise_if_refused(caller: BlockedCaller, request: httpx.Request) -> None:
+    if caller.refused == "timed_out":
+        held = "until the client gives up" if caller.held_for is None else f"for {caller.held_for:g} s"
+        raise httpx.ReadTimeout(
+            f"qolaba-mock: the fake holds this call {held}, past this client's read timeout of "
+            f"{caller.timeout:g} s, so it timed out after {caller.timeout:g} s of the fake's time, as it would "
+            "against the real API. Give the client a longer timeout (httpx.Client(timeout=60)) or the fake a "
+            "shorter latency.",
+            request=request,
+        )
+    if caller.refused == "waits_forever":
+        raise WaitsForever(
+            "qolaba-mock: the fake holds this call until its client gives up (the `hang` fault), and this sync "
+            "client has no read timeout, so it would wait forever; give it one, e.g. httpx.Client(timeout=5)."
+        )

@@ -1,10 +1,11 @@
 """pytest plugin: the fake in every test, steered per test. Registered through the `pytest11` entry point.
 
 Fixtures: `qolaba_mock` (in-process fake + handle), `qolaba_client` (httpx.AsyncClient bound to it),
-`qolaba_respx` (respx router sending the production base URL to it), `qolaba_server` (live server, session-wide,
-reset per test). Knobs, each an overridable fixture: `qolaba_config`, `qolaba_token`, `qolaba_base_url`,
-`qolaba_pass_through`. Marker `@pytest.mark.qolaba(seed=..., latency=..., faults=..., tokens=...,
-pass_through=...)`; defaults from ini or command line.
+`qolaba_respx` (respx router sending the production base URL to it), `qolaba_server` (live server, session-wide
+`make_qolaba_server`, reset per test), `qolaba_fake` (session-wide, reset per Hypothesis example). Knobs, each an
+overridable fixture: `qolaba_config`, `qolaba_token`, `qolaba_base_url`, `qolaba_pass_through`. Marker
+`@pytest.mark.qolaba(seed=..., latency=..., faults=..., tokens=..., pass_through=...)`; defaults from ini or
+command line.
 
 The plugin loads in every pytest session of anyone who installed qolaba-mock, so this module imports only
 pytest and stdlib: Starlette, respx, Pillow and the contract are imported by the fixtures that need them.
@@ -13,9 +14,12 @@ pytest and stdlib: Starlette, respx, Pillow and the contract are imported by the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import pytest
+
+from mockserver._test_config import MARKER_KEYS, PLUGIN_MARKER_KEYS, config_for
 
 if TYPE_CHECKING:
     import httpx
@@ -25,28 +29,6 @@ if TYPE_CHECKING:
     from mockserver.server import LiveServer
     from mockserver.testing import QolabaMock
 
-# The Config fields a test may set; host, port and the clock belong to the fixtures.
-MARKER_KEYS = (
-    "seed",
-    "latency",
-    "faults",
-    "tokens",
-    "fidelity",
-    "rate_limit",
-    "result_ttl",
-    "gateway_timeout",
-    "public_url",
-    "max_latency",
-    "max_tasks",
-    "task_bytes",
-    "journal_entries",
-    "journal_bytes",
-    "journal_body_bytes",
-    "cassette",
-    "replay_strict",
-)
-# Marker keys the plugin reads itself, not the fake's Config.
-PLUGIN_MARKER_KEYS = ("pass_through",)
 MARKER_HELP = (
     f"qolaba({', '.join(f'{key}=...' for key in (*MARKER_KEYS, *PLUGIN_MARKER_KEYS))}): "
     "configure the qolaba-mock fake for this test"
@@ -92,27 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def qolaba_config(request: pytest.FixtureRequest) -> Config:
     """The fake's Config for this test: ini, then command line, then `qolaba` markers (the closest wins)."""
     _require_own_packages()
-    from mockserver.config import Config, ConfigError
-
-    try:
-        settings = _defaults(request.config)
-        for marker in reversed(list(request.node.iter_markers("qolaba"))):
-            unknown = sorted(set(marker.kwargs) - {*MARKER_KEYS, *PLUGIN_MARKER_KEYS})
-            if marker.args or unknown:
-                given = unknown[0] if unknown else repr(marker.args)
-                keys = ", ".join((*MARKER_KEYS, *PLUGIN_MARKER_KEYS))
-                raise ConfigError(f"qolaba marker: {given} is not an option; expected keywords {keys}")
-            settings.update((key, value) for key, value in marker.kwargs.items() if key in MARKER_KEYS)
-        for key in ("faults", "tokens"):
-            if isinstance(settings.get(key), str):
-                settings[key] = (settings[key],)
-        if "cassette" in settings:
-            # `qolaba(cassette="prod.jsonl")`: the fake answers what the cassette recorded, as recorded.
-            settings["replay"] = str(settings.pop("cassette"))
-        return Config(clock="virtual", **settings)
-    except ConfigError as exc:
-        # The message names the key and value; a traceback through this fixture would only bury it.
-        pytest.fail(str(exc), pytrace=False)
+    return _config_or_fail(cast("pytest.Item", request.node))
 
 
 @pytest.fixture
@@ -143,7 +105,8 @@ def qolaba_pass_through(request: pytest.FixtureRequest) -> tuple[str, ...]:
     try:
         return url_prefixes(marker.kwargs["pass_through"])
     except ValueError as exc:
-        pytest.fail(f"qolaba marker: {exc}", pytrace=False)
+        message = f"qolaba marker: {exc}"
+    _fail(message)
 
 
 @pytest.fixture
@@ -186,13 +149,17 @@ def qolaba_respx(
 
 @pytest.fixture(scope="session")
 def make_qolaba_server() -> Iterator[LiveServer]:
-    """One live fake for the session, on a free loopback port and a virtual clock; `qolaba_server` resets it."""
+    """One live fake for the session, on a free loopback port and a virtual clock; `qolaba_server` resets it.
+
+    Its clock jumps to the end of any request it holds: the fake cannot see whether a client is free to call
+    `advance()` while it waits, and a sync client (requests) never is.
+    """
     _require_own_packages()
     from mockserver.clock import VirtualClock
     from mockserver.config import Config
     from mockserver.server import LiveServer
 
-    with LiveServer(Config(clock="virtual"), clock=VirtualClock()) as server:
+    with LiveServer(Config(clock="virtual"), clock=VirtualClock(autojump=True)) as server:
         yield server
 
 
@@ -207,27 +174,79 @@ def qolaba_server(make_qolaba_server: LiveServer, qolaba_config: Config) -> Iter
         yield mock
 
 
+@pytest.fixture(scope="session")
+def qolaba_fake(pytestconfig: pytest.Config) -> Iterator[QolabaFake]:
+    """The fake in-process for `@given` tests: one for the session (so Hypothesis accepts it), handed out reset
+    and configured for the running test by `with qolaba_fake() as mock:` in each example."""
+    _require_own_packages()
+    from mockserver.app import create_app
+    from mockserver.clock import VirtualClock
+    from mockserver.config import Config
+    from mockserver.testing import QolabaMock
+
+    with QolabaMock(create_app(Config(clock="virtual"), clock=VirtualClock())) as mock:
+        yield QolabaFake(mock, pytestconfig)
+
+
+class QolabaFake:
+    """What the `qolaba_fake` fixture gives: call it in each example for the fake, reset to a fresh state.
+
+    Hypothesis refuses function-scoped fixtures in a `@given` test, since they are not set up again for each
+    example. This one is session-scoped, and each `with qolaba_fake(**settings) as mock:` reconfigures and
+    resets the one fake: journal, tasks, outputs, faults and seeded sequences start afresh, configured as
+    `qolaba_mock` would be for the running test (ini, command line, its `qolaba` markers), then `settings`
+    (the marker's keywords). The virtual clock carries on from example to example.
+
+    Usage:
+        @given(invalid=strategies.invalid_face_requests())
+        def test_rejected(qolaba_fake, invalid):
+            with qolaba_fake() as mock, httpx.Client(transport=mock.transport(), base_url="http://fake") as client:
+                assert client.post("/getImagetoImage", json=invalid.body).status_code == 422
+    """
+
+    def __init__(self, mock: QolabaMock, config: pytest.Config) -> None:
+        self._mock = mock
+        self._config = config
+
+    @contextmanager
+    def __call__(self, **settings: Any) -> Iterator[QolabaMock]:
+        test = self._config.stash.get(_RUNNING_TEST, None)
+        if test is None:
+            raise RuntimeError("qolaba_fake() gives the fake for one example: call it inside a test")
+        self._mock.backend.reconfigure(_config_or_fail(test, **settings))
+        self._mock.reset()
+        yield self._mock
+
+
+_RUNNING_TEST = pytest.StashKey["pytest.Item"]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # `qolaba_fake` is session-scoped, so it cannot ask pytest for the test's markers; it reads them here.
+    item.config.stash[_RUNNING_TEST] = item
+
+
+def _config_or_fail(test: pytest.Item, **overrides: Any) -> Config:
+    from mockserver.config import ConfigError
+
+    try:
+        return config_for(test, **overrides)
+    except ConfigError as exc:
+        # The message names the key and value; a traceback through this fixture would only bury it.
+        message = str(exc)
+    _fail(message)
+
+
+def _fail(message: str) -> NoReturn:
+    # Called outside the `except` that caught the error, so pytest prints the line once, without "During
+    # handling of the above exception, another exception occurred" and the line again.
+    pytest.fail(message, pytrace=False)
+
+
 def _require_own_packages() -> None:
     from mockserver._shadowing import shadowing
 
     clash = shadowing(NEEDED_PACKAGES)
     if clash is not None:
         pytest.fail(clash, pytrace=False)
-
-
-def _defaults(config: pytest.Config) -> dict[str, Any]:
-    from mockserver.config import ConfigError
-
-    seed = config.getoption("qolaba_seed")
-    if seed is None:
-        text = config.getini("qolaba_seed")
-        if not str(text).strip().isdigit():
-            raise ConfigError(f"qolaba_seed={text!r} must be a non-negative integer")
-        seed = int(text)
-    return {
-        "seed": seed,
-        "latency": config.getoption("qolaba_latency") or config.getini("qolaba_latency"),
-        "faults": tuple(config.getoption("qolaba_fault") or config.getini("qolaba_faults")),
-        "tokens": frozenset(config.getoption("qolaba_token") or config.getini("qolaba_tokens")),
-        "fidelity": config.getoption("qolaba_fidelity") or config.getini("qolaba_fidelity"),
-    }

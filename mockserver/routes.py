@@ -22,7 +22,7 @@ from mockserver.clock import Clock
 from mockserver.connection_faults import fault_response
 from mockserver.envelope import KEYS, Reply
 from mockserver.faults import FaultError, header_fault
-from mockserver.holding import Drain, hold, shutting_down
+from mockserver.holding import Drain, blocked_caller, hold, shutting_down
 from mockserver.images import render
 from mockserver.latency import LatencyError, parse_latency
 
@@ -171,7 +171,7 @@ async def _replayed(
 async def _held(scope: Scope, receive: Receive, clock: Clock, until: float, drain: Drain) -> Response | None:
     """Hold the request until `until` on `clock`: None when the time came (or the client left, and nobody
     reads the answer), the shutdown answer when the server drains first."""
-    ending = await hold(clock, until - clock.now(), receive, drain)
+    ending = await hold(clock, until - clock.now(), receive, drain, blocked_caller(scope))
     if ending == "disconnected":
         recording.note_client_gone(scope)
     return shutting_down() if ending == "draining" else None

@@ -105,7 +105,11 @@ class QolabaMock(Verdicts):
         return AsyncTransport(self.app)
 
     def transport(self) -> httpx.BaseTransport:
-        """For a sync `httpx.Client(transport=...)`: the app on a background event loop, one call at a time."""
+        """For a sync `httpx.Client(transport=...)`: the app on a background event loop, one call at a time.
+
+        A call the fake holds moves a virtual clock to the end of the hold by itself (the caller's thread is
+        blocked, so it cannot advance it); past the client's read timeout it raises `httpx.ReadTimeout`.
+        """
         return SyncTransport(AsyncTransport(self.app), self._blocking_portal())
 
     def respx_router(self, base_url: str, *, pass_through: Sequence[str] = ()) -> respx.MockRouter:
@@ -140,7 +144,10 @@ class QolabaMock(Verdicts):
     def close(self) -> None:
         """Stop the background event loop that sync clients use, if one was started."""
         with self._portal_lock:
-            if self._portal_context is not None:
+            if self._portal is not None and self._portal_context is not None:
+                # A call still running (its test was interrupted, e.g. by Ctrl-C) is cancelled rather than
+                # waited for: a held call could otherwise keep the portal's thread, and the test run, alive.
+                self._portal.call(self._portal.stop, True)
                 self._portal_context.__exit__(None, None, None)
             self._portal = self._portal_context = None
 

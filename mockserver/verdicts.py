@@ -125,8 +125,9 @@ class Verdicts:
         return [e for e in self.journal if e.path.endswith(served_paths(SUBMIT))]
 
     def _fail(self, verdict: str, expected: str, observed: str, lines: Iterable[Entry]) -> None:
-        # Times are simulated seconds since the journal's first entry.
-        origin = next(iter(self.journal)).started_at if len(self.journal) else 0.0
+        # Times are simulated seconds since the journal's first entry; the table says which, and its clock reading.
+        first = next(iter(self.journal), None)
+        origin = first.started_at if first is not None else 0.0
         rows = [f"  {'seq':>5} {'t (s)':>9}  {'method':<6} {'path':<36} {'status':>6}  fault"]
         for e in lines:
             status = "-" if e.status is None else str(e.status)
@@ -134,6 +135,8 @@ class Verdicts:
                 f"  {e.seq:>5} {e.started_at - origin:>9.3f}  {e.method:<6} {e.path:<36} {status:>6}  {e.fault or ''}"
             )
             rows.append(line.rstrip())
+        if first is not None and len(rows) > 1:
+            rows.append(f"  t: seconds since seq {first.seq} began (started_at {origin:.3f} on the fake's clock)")
         table = "\n".join(rows) if len(rows) > 1 else "  (no journal lines)"
         raise AssertionError(f"{verdict} failed\n  expected: {expected}\n  observed: {observed}\n{table}")
 
