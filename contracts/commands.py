@@ -84,7 +84,7 @@ def add_commands(commands: Any) -> None:
         "--mode",
         choices=["safe", "free"],
         default="safe",
-        help="safe (default): no image is made; free: no request reaches a GPU worker (in-job rules not reached)",
+        help="safe: no image is made; free: no request reaches a GPU worker, in-job rules not reached (default: safe)",
     )
     timing_arguments(probe)
     probe.add_argument("--json", action="store_true", help="print the matrix as JSON instead of a table (default: off)")

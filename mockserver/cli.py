@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--fidelity",
         metavar="PROFILE",
-        help="contract (default: as the docs say) | production (as the backend answers, 2025-09) | production-2024",
+        help="contract: as the docs say | production: as the backend answers, 2025-09 | production-2024 "
+        "(default: contract)",
     )
     serve.add_argument("--rate-limit", metavar="N/UNIT", help="per-token limit, e.g. 60/min or 100/m (default: none)")
     serve.add_argument(
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     spec = commands.add_parser("spec", help="print the contract (contracts/openapi.yaml)")
-    spec.add_argument("--json", action="store_true", help="print it as JSON instead of YAML")
+    spec.add_argument("--json", action="store_true", help="print it as JSON instead of YAML (default: YAML)")
 
     from contracts import commands as contract_commands
     from contracts import traffic

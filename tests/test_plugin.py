@@ -223,6 +223,7 @@ async def test_client_is_polite(qolaba_client, qolaba_mock):
             "*1     0.000  POST   /getImage*200",
             "*2     0.100  POST   /getImage*200",
             "*3     0.200  POST   /getImage*200",
+            "*t: seconds since seq 1 began (started_at 1700000000.000 on the fake's clock)",
         ]
     )
 
@@ -443,3 +444,67 @@ def test_the_readme_lists_every_marker_key() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     line = next(line for line in readme.splitlines() if line.startswith("- **Marker:**"))
     assert [key for key in (*MARKER_KEYS, *PLUGIN_MARKER_KEYS) if f"{key}=" not in line] == []
+
+
+def test_a_bad_marker_value_is_printed_once(user: pytest.Pytester) -> None:
+    user.makepyfile(
+        test_user="import pytest\n\n@pytest.mark.qolaba(latency='soon')\ndef test_x(qolaba_mock):\n    pass\n"
+    )
+
+    result = user.runpytest()
+
+    result.assert_outcomes(errors=1)
+    message = "latency='soon' is not a latency spec; expected fixed:<d>, uniform:<d>..<d>, "
+    assert sum(line.startswith(message) for line in result.stdout.lines) == 1
+    result.stdout.no_fnmatch_line("*During handling of the above exception*")
+
+
+CASSETTE_TEST = """
+import pytest
+
+@pytest.mark.qolaba(cassette={cassette!r})
+def test_replayed(qolaba_mock):
+    assert qolaba_mock.backend.replay is not None
+    print("REPLAYING", qolaba_mock.backend.replay.source)
+"""
+
+
+def test_a_relative_cassette_is_read_from_the_test_files_folder(user: pytest.Pytester) -> None:
+    folder = user.mkdir("tests")
+    (folder / "prod.jsonl").write_text('{"qolaba_mock_cassette": 1, "upstream": "https://api.example.com"}\n')
+    (folder / "test_user.py").write_text(CASSETTE_TEST.format(cassette="prod.jsonl"))
+    (user.path / "prod.jsonl").write_text("not read: the one beside the test is\n")
+
+    result = user.runpytest("-s", "tests")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*REPLAYING {folder / 'prod.jsonl'}"])
+
+
+def test_an_absolute_cassette_is_read_where_it_points(user: pytest.Pytester, tmp_path: Path) -> None:
+    cassette = tmp_path / "elsewhere.jsonl"
+    cassette.write_text('{"qolaba_mock_cassette": 1, "upstream": "https://api.example.com"}\n')
+    user.makepyfile(test_user=CASSETTE_TEST.format(cassette=str(cassette)))
+
+    result = user.runpytest("-s")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*REPLAYING {cassette}"])
+
+
+def test_a_missing_cassette_is_one_line_naming_where_it_was_looked_for_and_where_it_is(
+    user: pytest.Pytester,
+) -> None:
+    folder = user.mkdir("tests")
+    (folder / "test_user.py").write_text(CASSETTE_TEST.format(cassette="prod.jsonl"))
+    (user.path / "prod.jsonl").write_text('{"qolaba_mock_cassette": 1, "upstream": "https://api.example.com"}\n')
+
+    result = user.runpytest("tests")
+
+    result.assert_outcomes(errors=1)
+    assert (
+        f"qolaba marker: cassette='prod.jsonl': {folder / 'prod.jsonl'} does not exist; a relative path is read "
+        "from the test file's folder (the working directory has it: write cassette='../prod.jsonl', or an "
+        "absolute path)"
+    ) in result.stdout.lines
+    result.stdout.no_fnmatch_line("*During handling*")
