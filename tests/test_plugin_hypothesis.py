@@ -25,7 +25,7 @@ SEEN = []
 @settings(max_examples=15, database=None, deadline=None)
 @given(invalid=strategies.invalid_face_requests(), queued=strategies.face_requests(celery=True))
 def test_every_example_gets_a_fresh_fake(qolaba_fake, invalid, queued):
-    with qolaba_fake() as mock, httpx.Client(transport=mock.transport(), base_url="http://fake", headers=AUTH) as client:
+    with qolaba_fake() as mock, httpx.Client(transport=mock.transport(), base_url="http://f", headers=AUTH) as client:
         assert len(mock.journal) == 0 and len(mock.tasks) == 0
         reply = client.post("/getImagetoImage", json=invalid.body)
         client.post("/getImagetoImage", json=queued)  # leaves a task and two journal lines for the next to not see
@@ -42,7 +42,7 @@ def test_more_than_one_example_ran():
 @settings(max_examples=3, database=None, deadline=None)
 @given(task_id=strategies.task_ids())
 def test_the_marker_configures_it(qolaba_fake, task_id):
-    with qolaba_fake() as mock, httpx.Client(transport=mock.transport(), base_url="http://fake", headers=AUTH) as client:
+    with qolaba_fake() as mock, httpx.Client(transport=mock.transport(), base_url="http://f", headers=AUTH) as client:
         assert mock.backend.config.seed == 3
         assert client.post("/getImage", json={"id": task_id}).status_code == 503
 
