@@ -81,7 +81,7 @@ def test_busy_port_is_a_one_line_error(live_url: str) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        ([], "the following arguments are required: command"),
+        (["--bogus"], "the following arguments are required: COMMAND"),
         (["serve", "--port", "99999"], "port=99999 must be an integer 0..65535"),
         (["serve", "--port", "abc"], "--port: port='abc' must be an integer 0..65535"),
         (["serve", "--seed", "-1"], "seed=-1 must be a non-negative integer"),
