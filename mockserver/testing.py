@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 from collections.abc import Sequence
@@ -147,7 +148,8 @@ class QolabaMock(Verdicts):
             if self._portal is not None and self._portal_context is not None:
                 # A call still running (its test was interrupted, e.g. by Ctrl-C) is cancelled rather than
                 # waited for: a held call could otherwise keep the portal's thread, and the test run, alive.
-                self._portal.call(self._portal.stop, True)
+                with contextlib.suppress(RuntimeError):  # the portal has stopped already
+                    self._portal.call(self._portal.stop, True)
                 self._portal_context.__exit__(None, None, None)
             self._portal = self._portal_context = None
 
