@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +21,8 @@ from strategies import load_profile
 load_profile("ci" if os.environ.get("CI") else "dev")
 
 TOKEN = "test-token"
+# How long the recorded sync call in `sync_cassette` took.
+RECORDED_SECONDS = 4.279
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -73,3 +77,27 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=AUTH) as client:
         yield client
+
+
+def sync_cassette(path: Path) -> Path:
+    """A cassette at `path` holding one recorded sync generation of `valid_body()` that took `RECORDED_SECONDS`."""
+    answer = {
+        "status": "SUCCESS",
+        "task_id": None,
+        "output": {"result": ["https://cdn.example.com/recorded.webp"], "Has_NSFW_Content": [False]},
+        "time_required": {"startup_time": 0.0, "runtime": RECORDED_SECONDS},
+    }
+    exchange = {
+        "seq": 1,
+        "at": 0.0,
+        "method": "POST",
+        "path": "/getImagetoImage",
+        "auth": "bearer",
+        "token": "t1",
+        "request": {"content_type": "application/json", "json": valid_body()},
+        "response": {"status": 200, "headers": {"content-type": "application/json"}, "json": answer},
+        "seconds": RECORDED_SECONDS,
+    }
+    lines = [{"qolaba_mock_cassette": 1, "upstream": "https://api.example.com"}, exchange]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path

@@ -8,22 +8,19 @@ regression into a failure rather than a frozen suite; nothing here measures time
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import valid_body
+from tests.conftest import RECORDED_SECONDS, sync_cassette, valid_body
 
 pytest_plugins = ["pytester"]
 
 # Far above what these runs take, even on a busy machine: it only stops a run that froze.
 SAFETY_NET = 120
-RECORDED_SECONDS = 4.279
 USER_TESTS = """
 import httpx, pytest, requests
 
@@ -98,29 +95,6 @@ def test_blocked(qolaba_server):
     # No timeout: requests waits for an answer the hang fault never sends.
     requests.post(f"{qolaba_server.url}/getImage", json={"id": "x"}, headers={"Authorization": "Bearer t"})
 """
-
-
-def sync_cassette(path: Path) -> None:
-    """A cassette holding one recorded sync generation of `valid_body()` that took `RECORDED_SECONDS`."""
-    answer = {
-        "status": "SUCCESS",
-        "task_id": None,
-        "output": {"result": ["https://cdn.example.com/recorded.webp"], "Has_NSFW_Content": [False]},
-        "time_required": {"startup_time": 0.0, "runtime": RECORDED_SECONDS},
-    }
-    exchange = {
-        "seq": 1,
-        "at": 0.0,
-        "method": "POST",
-        "path": "/getImagetoImage",
-        "auth": "bearer",
-        "token": "t1",
-        "request": {"content_type": "application/json", "json": valid_body()},
-        "response": {"status": 200, "headers": {"content-type": "application/json"}, "json": answer},
-        "seconds": RECORDED_SECONDS,
-    }
-    lines = [{"qolaba_mock_cassette": 1, "upstream": "https://api.example.com"}, exchange]
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ it waits (an async one) still waits for it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,33 +18,7 @@ import pytest
 from mockserver import Config, VirtualClock, create_app
 from mockserver.inprocess import WaitsForever
 from mockserver.testing import QolabaMock
-from tests.conftest import AUTH, valid_body
-
-RECORDED_SECONDS = 4.279
-
-
-def sync_cassette(path: Path) -> Path:
-    """A cassette holding one recorded sync generation that took `RECORDED_SECONDS`."""
-    answer = {
-        "status": "SUCCESS",
-        "task_id": None,
-        "output": {"result": ["https://cdn.example.com/recorded.webp"], "Has_NSFW_Content": [False]},
-        "time_required": {"startup_time": 0.0, "runtime": RECORDED_SECONDS},
-    }
-    exchange = {
-        "seq": 1,
-        "at": 0.0,
-        "method": "POST",
-        "path": "/getImagetoImage",
-        "auth": "bearer",
-        "token": "t1",
-        "request": {"content_type": "application/json", "json": valid_body()},
-        "response": {"status": 200, "headers": {"content-type": "application/json"}, "json": answer},
-        "seconds": RECORDED_SECONDS,
-    }
-    lines = [{"qolaba_mock_cassette": 1, "upstream": "https://api.example.com"}, exchange]
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return path
+from tests.conftest import AUTH, RECORDED_SECONDS, sync_cassette, valid_body
 
 
 @pytest.fixture
