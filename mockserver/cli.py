@@ -160,8 +160,7 @@ def _serve(config: Config) -> int:
         )
 
     sock, url = listening_socket(config.host, config.port)
-    print(f"qolaba-mock serving on {url}", flush=True)
-    serve_until_stopped(create_app(config), sock)
+    serve_until_stopped(create_app(config), sock, announce=f"qolaba-mock serving on {url}")
     return 0
 
 
