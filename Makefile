@@ -24,14 +24,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 serve: $(VENV)/.installed
 	$(BIN)/qolaba-mock serve --host $(HOST) --port $(PORT)
 
-# deptry twice: the shipped code against the runtime dependencies and the contract extra, then the tests and
-# benchmarks against everything declared (the test extra included).
+# deptry twice: the shipped code against the runtime dependencies and the contract extra (a package only the
+# test extra declares is misplaced there), then tests, benchmarks and the smoke run against everything declared.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy smoke/run_smoke.py bench/bench_plugin_overhead.py
 	$(BIN)/deptry .
-	$(BIN)/deptry tests bench --exclude '\.venv' --ignore DEP002,DEP004 -kf tests -kf _load -kf _bare
+	$(BIN)/deptry tests bench smoke --exclude '\.venv' --ignore DEP002,DEP004 -kf tests -kf _load -kf _bare -kf portrait_booth
 
 # Work stealing: the drift-detection tests are few and long, and would otherwise end up on one worker.
 test: lint
