@@ -37,6 +37,8 @@ PACKAGES = ("mockserver", "contracts", "strategies")
 RUNTIME_DATA = ("contracts/openapi.yaml", "mockserver/py.typed", "contracts/py.typed", "strategies/py.typed")
 README_URL = "http://127.0.0.1:8000"
 STEP_TIMEOUT = 300
+# The README's full example: importable from the installed package, not only from a checkout.
+EXAMPLE = "import mockserver.examples.face_client as m; print(m.FaceClient.__name__, 'from', m.__file__)"
 
 
 class StepFailed(Exception):
@@ -289,6 +291,9 @@ def main() -> int:
             if "qolaba-mock" not in installed or extra:
                 raise StepFailed(f"installed {sorted(installed)}")
             detail.append(f"{len(installed)} distributions, no schemathesis, pytest or pip")
+        with step("the example client imports from the installed package") as detail:
+            where = run([str(serve_python), "-c", EXAMPLE], cwd=work, env=user_env(), what="import the example")
+            detail.append(where.strip())
         serve_steps(serve_python, work)
 
         with step("venv 'user': the wheel plus pytest") as detail:

@@ -1,1 +1,2 @@
-"""Runnable examples: small clients of the Qolaba API and the tests that use qolaba-mock\x27s fixtures on them."""
+"""Examples installed with qolaba-mock: `face_client`, a small client of the Qolaba API written as a user writes
+theirs. The repository's tests/examples/ test it with the pytest fixtures, the way a user tests their own."""
