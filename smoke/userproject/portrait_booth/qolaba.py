@@ -55,9 +55,14 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+async def submit(http: httpx.AsyncClient, request: dict[str, Any]) -> dict[str, Any]:
+    """Send a request as it is; the API's answer."""
+    return _envelope(await http.post("/getImagetoImage", json=request))
+
+
 async def queue_portrait(http: httpx.AsyncClient, request: dict[str, Any]) -> str:
     """Submit a queued job; its task id."""
-    return str(_envelope(await http.post("/getImagetoImage", json={**request, "celery": True}))["task_id"])
+    return str((await submit(http, {**request, "celery": True}))["task_id"])
 
 
 async def portrait_status(http: httpx.AsyncClient, task_id: str) -> tuple[str, list[str]]:
