@@ -89,7 +89,17 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _TOOLS:
-        value = getattr(importlib.import_module(_TOOLS[name]), name)
+        try:
+            module = importlib.import_module(_TOOLS[name])
+        except ModuleNotFoundError as missing:
+            from contracts.extra import INSTALL_HINT
+
+            if (missing.name or "").partition(".")[0] != "schemathesis":
+                raise
+            raise ModuleNotFoundError(
+                f"contracts.{name} needs schemathesis: {INSTALL_HINT}", name=missing.name
+            ) from None
+        value = getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'contracts' has no attribute {name!r}")

@@ -164,9 +164,8 @@ def _record(args: argparse.Namespace) -> int:
 
     app = recording_proxy(upstream, args.out, say=say, timeout=args.request_timeout)
     where = "" if is_loopback_url(upstream) else " (real traffic: each request your app sends is sent to the API)"
-    print(f"qolaba-mock recording on {url} -> {upstream}{where}, into {args.out}", flush=True)
     try:
-        serve_until_stopped(app, sock)
+        serve_until_stopped(app, sock, announce=f"qolaba-mock recording on {url} -> {upstream}{where}, into {args.out}")
     finally:
         app.state.close()
         print(f"qolaba-mock: wrote {args.out}", file=sys.stderr)

@@ -11,6 +11,7 @@ import sys
 from typing import NoReturn
 
 from contracts import contract_json, contract_text
+from contracts.extra import CONTRACT_COMMANDS, MissingExtra, require_contract_tools
 from contracts.target import TargetError
 from mockserver.config import Config, ConfigError
 from mockserver.config_sources import load_config
@@ -123,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "spec":
             return _spec(args.json)
+        if args.command in CONTRACT_COMMANDS:
+            require_contract_tools(args.command)
         if args.command in {"contract", "probe"}:
             from contracts.commands import run
 
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return traffic.run(args, os.environ)
         return _serve(_serve_config(args))
-    except (UsageError, ConfigError, TargetError) as exc:
+    except (UsageError, ConfigError, TargetError, MissingExtra) as exc:
         print(f"qolaba-mock: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
@@ -195,8 +198,7 @@ def _serve(config: Config) -> int:
         )
 
     sock, url = listening_socket(config.host, config.port)
-    print(f"qolaba-mock serving on {url}", flush=True)
-    serve_until_stopped(create_app(config), sock)
+    serve_until_stopped(create_app(config), sock, announce=f"qolaba-mock serving on {url}")
     return 0
 
 

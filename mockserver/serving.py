@@ -28,7 +28,7 @@ class DrainingServer(uvicorn.Server):
         DrainingServer(create_app(config)).run(sockets=[sock])
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, announce: str | None = None) -> None:
         # No lifespan: the fake has no startup or shutdown work, and a second Ctrl-C would cancel the pending
         # lifespan task with a traceback.
         super().__init__(
@@ -40,12 +40,20 @@ class DrainingServer(uvicorn.Server):
         self._drain: Drain | None = getattr(self._state, "drain", None)
         # The signals that stopped it, in order.
         self.exit_signals: list[int] = []
+        self._announce = announce
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         if sockets and self._state is not None:
             # The admin API shows this port, not the 0 a `--port 0` asked for.
             self._state.bound_port = sockets[0].getsockname()[1]
         await super().serve(sockets)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # Announced only now, with uvicorn's signal handlers in place: a supervisor that sends SIGTERM as soon as
+        # it reads the line gets a clean shutdown, not the default action of a signal nobody handles yet.
+        if self._announce is not None and self.started:
+            print(self._announce, flush=True)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.exit_signals.append(sig)
@@ -74,9 +82,12 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
     return sock, f"http://{url_host}:{bound_port}"
 
 
-def serve_until_stopped(app: ASGIApp, sock: socket.socket) -> None:
-    """Serve `app` on `sock` until SIGTERM or Ctrl-C; a Ctrl-C ends in KeyboardInterrupt, as a CLI expects."""
-    server = DrainingServer(app)
+def serve_until_stopped(app: ASGIApp, sock: socket.socket, *, announce: str | None = None) -> None:
+    """Serve `app` on `sock` until SIGTERM or Ctrl-C; a Ctrl-C ends in KeyboardInterrupt, as a CLI expects.
+
+    `announce` is printed once the server is up and stops cleanly on a signal.
+    """
+    server = DrainingServer(app, announce=announce)
     try:
         server.run(sockets=[sock])
     finally:

@@ -40,6 +40,8 @@ def test_no_module_spells_an_api_path_the_contract_holds() -> None:
         f"{source.relative_to(ROOT)}:{line}: {text!r}"
         for package in ("mockserver", "contracts", "strategies")
         for source in sorted((ROOT / package).rglob("*.py"))
+        # The example client is written as a user writes theirs, with the paths the API documents.
+        if "examples" not in source.relative_to(ROOT).parts
         for line, text in _code_strings(source)
         if "/getImage" in text or base_path() in text
     ]

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from examples.face_client import DeadlineExceeded, FaceClient, GenerationFailed, Rejected, Unavailable
+from mockserver.examples.face_client import DeadlineExceeded, FaceClient, GenerationFailed, Rejected, Unavailable
 from mockserver.testing import QolabaMock
 
 pytestmark = [pytest.mark.anyio, pytest.mark.qolaba(seed=3, latency="fixed:20s")]

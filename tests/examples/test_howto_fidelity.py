@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from examples.face_client import FaceClient, GenerationFailed, Rejected
+from mockserver.examples.face_client import FaceClient, GenerationFailed, Rejected
 from mockserver.testing import QolabaMock
 from tests.examples.test_face_client import REQUEST, on_virtual_time
 

@@ -169,7 +169,7 @@ class NotServing:
 
     runs = 0
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: object, *, announce: str | None = None) -> None:
         self.exit_signals: list[int] = []
 
     def run(self, sockets: list[object]) -> None:
