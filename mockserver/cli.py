@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-latency", metavar="SECONDS", help="longest any request is held (default: 3600 simulated s)"
     )
     serve.add_argument(
+        "--header-timeout", metavar="SECONDS", help="real seconds a request's headers may take (default: 10)"
+    )
+    serve.add_argument(
+        "--body-timeout", metavar="SECONDS", help="real seconds a request's body may take after them (default: 30)"
+    )
+    serve.add_argument("--max-connections", metavar="N", help="open connections at once (default: 1000)")
+    serve.add_argument(
         "--allowed-host",
         action="append",
         metavar="NAME",
@@ -125,6 +132,9 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "rate_limit": args.rate_limit,
         "result_ttl": args.result_ttl,
         "max_latency": args.max_latency,
+        "header_timeout": args.header_timeout,
+        "body_timeout": args.body_timeout,
+        "max_connections": args.max_connections,
         "allowed_hosts": tuple(args.allowed_host) if args.allowed_host else None,
         "replay": args.replay,
         "replay_strict": args.replay_strict,
