@@ -29,8 +29,8 @@ from mockserver.images import OutputImage, render
 
 RENDER_SLOTS = 2
 MAX_WAITING = 64
-WAIT_SECONDS = 30.0
-CACHE_BYTES = 32 << 20  # not a contract bound
+WAIT_SECONDS = 60.0
+CACHE_BYTES = 64 << 20  # not a contract bound
 SENDING_BYTES = 128 << 20  # not a contract bound
 # What a refused request is told to wait: about one large render.
 RETRY_AFTER_SECONDS = 5
@@ -135,7 +135,9 @@ class RenderBudget:
         drained = drain.signal()
         left = asyncio.ensure_future(until_disconnect(receive))
         try:
-            done, _ = await asyncio.wait({turn, drained, left}, timeout=max(0.0, seconds))
+            done, _ = await asyncio.wait(
+                {turn, drained, left}, timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             for waited in (turn, drained, left):
                 waited.cancel()

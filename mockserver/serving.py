@@ -31,8 +31,10 @@ GRACE_SECONDS = 1
 
 
 class DrainingServer(uvicorn.Server):
-    """uvicorn's server; on SIGTERM or Ctrl-C every held request answers 503 at once (holding.py), and
-    anything still running a second later is cancelled.
+    """uvicorn's server with the fake's read bounds (bounded_http.py). On SIGTERM or Ctrl-C every held request
+    answers 503 at once (holding.py); the server stops accepting, waits (up to SETTLE_SECONDS) until every
+    request it has read whole has had its answer written, and only then closes connections; whatever still
+    runs GRACE_SECONDS later (a client still sending, say) is cancelled.
 
     Usage:
         DrainingServer(create_app(config)).run(sockets=[sock])
@@ -59,6 +61,8 @@ class DrainingServer(uvicorn.Server):
         )
         # The signals that stopped it, in order.
         self.exit_signals: list[int] = []
+        # True while a shutdown waits for the answers owed to requests read whole.
+        self.settling = False
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         if sockets and self._state is not None:
@@ -84,8 +88,10 @@ class DrainingServer(uvicorn.Server):
             server.close()  # no new connections; those open may still finish what they sent
         loop = asyncio.get_running_loop()
         settle_by = loop.time() + SETTLE_SECONDS
+        self.settling = True
         while answers_owed(self.server_state.connections) and not self.force_exit and loop.time() < settle_by:
             await asyncio.sleep(0.01)
+        self.settling = False
         await super().shutdown(sockets)
 
 
