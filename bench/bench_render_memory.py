@@ -12,10 +12,11 @@ For each fidelity profile, a fresh `qolaba-mock serve --latency none --fidelity 
 Every result must be a JPEG of the size asked for (each side floored to a multiple of 8), read from its header.
 
 Bounded: 2 submits and at most 64 x 30 GETs per profile, every wait has a timeout, loopback only, each
-server is stopped (killed if need be) even on error. Linux only (/proc). About 2 minutes on 2 busy cores.
+server is stopped (killed if need be) even on error. Linux only (/proc). About 90 s on 2 busy cores.
 
-    .venv/bin/python bench/bench_render_memory.py [--profiles production] [--root DIR]
+    .venv/bin/python bench/bench_render_memory.py [--profiles production] [--parallel 16] [--root DIR]
 
+`--parallel 16` fetches the 16 results once each (the issue's reproduction) instead of 64 GETs.
 `--root DIR` serves the fake from another checkout (e.g. the release before the render budget, unpacked with
 `git archive`), to measure "before" on the same machine.
 """

@@ -44,7 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1, loopback only)")
     serve.add_argument("--port", help="port to bind; 0 picks a free one (default: 8000)")
     serve.add_argument("--seed", help="seed for ids, images, latency noise and faults (default: 0)")
-    serve.add_argument("--token", action="append", metavar="T", help="accept only this bearer token (repeatable)")
+    serve.add_argument(
+        "--token",
+        action="append",
+        metavar="T",
+        help="accept only this bearer token (repeatable); every local user can read it in the process list, so "
+        "prefer QOLABA_MOCK_TOKENS=T1,T2 in the environment",
+    )
     serve.add_argument(
         "--latency", help="fixed:250ms | uniform:100ms..2s | lognormal:median=800ms,sigma=0.4,max=5s | workload | none"
     )
