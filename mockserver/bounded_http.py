@@ -8,8 +8,9 @@
 - Each connection counts the requests it has read whole and not answered yet: a shutdown answers exactly those
   before it closes anything (serving.py).
 
-Deadlines are checked by the server's tick (`BoundedServer.sweep`, every 0.1 s), not by a timer per request:
-a request pays for two stamps of the loop's clock, no more. Times are real seconds, whatever the fake's clock.
+Deadlines are checked on the server's tick (`sweep`, from DrainingServer.on_tick every 0.1 s), not by a timer
+per request: a request pays for two stamps of the loop's clock, no more. Times are real seconds, whatever the
+fake's clock.
 
 Imported only when a server is started, like uvicorn itself.
 """

@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--header-timeout", metavar="SECONDS", help="real seconds a request's headers may take (default: 10)"
     )
     serve.add_argument(
-        "--body-timeout", metavar="SECONDS", help="real seconds a request's body may take after them (default: 30)"
+        "--body-timeout",
+        metavar="SECONDS",
+        help="real seconds a request's body may take after them (default: 30)",  # not a contract bound
     )
     serve.add_argument("--max-connections", metavar="N", help="open connections at once (default: 1000)")
     serve.add_argument(

@@ -23,7 +23,7 @@ _WEBP_QUALITY = 80
 MAX_DRAWN_SIDE = 2048
 # A large JPEG's 16-row bands are taken from at most this many distinct rows of the drawing, each encoded once
 # and repeated: a 20,480 px square then costs 256 band encodes, not 1,280.
-MAX_DISTINCT_BANDS = 256
+MAX_DISTINCT_BANDS = 256  # not a contract bound
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ def encode_banded(width: int, height: int, band: Callable[[int], Image.Image], *
             header = _whole(encoded.header, width, height, mcus_per_row)
         parts.append(encoded.scan)
         if index < bands - 1:
-            parts.append(b"\xff%c" % (0xD0 + index % 8))  # RST0..RST7, in turn
+            # RST0..RST7, in turn.
+            parts.append(b"\xff%c" % (0xD0 + index % 8))  # not a contract bound
     return b"".join([header, *parts, _EOI])
 
 
