@@ -74,10 +74,11 @@ Row = tuple[str, str, str]
 class Server:
     """One `qolaba-mock serve` subprocess; its stdout and stderr are drained by threads so it never blocks."""
 
-    def __init__(self, *flags: str) -> None:
+    def __init__(self, *flags: str, root: Path = ROOT) -> None:
+        # `python -m` imports the fake from `root` (another checkout, for a "before" figure).
         command = [sys.executable, "-m", "mockserver.cli", "serve", "--host", HOST, "--port", "0"]
         command += ["--latency", "none", *flags]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.pid = self.process.pid
         self.stdout: list[str] = []
         self.stderr: list[str] = []
@@ -165,8 +166,8 @@ class Server:
 
 
 @contextmanager
-def serving(*flags: str) -> Iterator[Server]:
-    server = Server(*flags)
+def serving(*flags: str, root: Path = ROOT) -> Iterator[Server]:
+    server = Server(*flags, root=root)
     try:
         yield server
     finally:

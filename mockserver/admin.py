@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from contracts import max_request_bytes
 from mockserver import auth, envelope, namespaces
 from mockserver.backend import Backend
-from mockserver.bodies import BodyTooLarge, ClientGone, read_body
+from mockserver.bodies import BodyTimedOut, BodyTooLarge, ClientGone, read_body
 from mockserver.clock import VirtualClock
 from mockserver.config import CONFIG_KEYS, Config, ConfigError
 from mockserver.decoding import InvalidJson, parse_object
@@ -50,7 +50,9 @@ class AdminError(Exception):
 def _error(exc: AdminError) -> JSONResponse:
     error_data = [{"field": field, "message": message} for field, message in exc.problems]
     body = envelope.failed(error="Invalid Admin Request", error_data=error_data)
-    return JSONResponse(body, status_code=exc.status_code)
+    # A 408 closes the connection: the rest of a trickled body is not worth reading.
+    headers = {"connection": "close"} if exc.status_code == 408 else None
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 def _backend(request: Request) -> Backend:
@@ -74,6 +76,8 @@ async def _json_object(request: Request) -> dict[str, Any]:
         raise AdminError("body", str(exc), 413) from None
     except InvalidJson as exc:
         raise AdminError("body", f"The body must be a JSON object: {exc}", 400) from None
+    except BodyTimedOut as exc:
+        raise AdminError("body", str(exc), 408) from None
     except ClientGone:
         raise AdminError("body", "The client disconnected before its body arrived.", 400) from None
 

@@ -19,6 +19,21 @@ class ClientGone(Exception):
     """The client disconnected before its body arrived: there is nobody left to answer."""
 
 
+# Set in a request's scope state, to the seconds allowed, by the server when its body did not arrive in time
+# (bounded_http.py); the reader then answers 408 rather than wait on.
+BODY_TIMED_OUT = "qolaba_mock.body_timed_out"
+
+
+class BodyTimedOut(ClientGone):
+    """The body trickled in slower than the server allows: the client is still there, and is told so (408).
+
+    A ClientGone, so that a reader that knows only that one still stops reading.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"The request body did not arrive within {seconds:g} s.")
+
+
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The whole body, refused as soon as it is known to pass `limit` (declared or streamed)."""
     declared = _request.headers(scope).get("content-length", "")
@@ -27,6 +42,7 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     # Straight from `receive`: Starlette's `stream()` costs an async generator step per message.
     chunks: list[bytes] = []
     size = 0
+    state = scope.get("state")
     try:
         while True:
             message = await receive()
@@ -34,6 +50,9 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
                 raise ClientGone
             if message["type"] != "http.request":
                 continue
+            late = None if state is None else state.get(BODY_TIMED_OUT)
+            if late is not None:
+                raise BodyTimedOut(late)
             chunk = message.get("body", b"")
             size += len(chunk)
             chunks.append(chunk)

@@ -47,7 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", help="port to bind; 0 picks a free one (default: 8000)")
     serve.add_argument("--seed", help="seed for ids, images, latency noise and faults (default: 0)")
     serve.add_argument(
-        "--token", action="append", metavar="T", help="accept only this bearer token (repeatable; default: any token)"
+        "--token",
+        action="append",
+        metavar="T",
+        help="accept only this bearer token (repeatable; default: any token); every local user can read it in the "
+        "process list, so prefer QOLABA_MOCK_TOKENS=T1,T2 in the environment",
     )
     serve.add_argument(
         "--latency",
@@ -83,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-latency", metavar="SECONDS", help="longest any request is held (default: 3600 simulated s)"
     )
+    serve.add_argument(
+        "--header-timeout", metavar="SECONDS", help="real seconds a request's headers may take (default: 10)"
+    )
+    serve.add_argument(
+        "--body-timeout",
+        metavar="SECONDS",
+        help="real seconds a request's body may take after them (default: 30)",  # not a contract bound
+    )
+    serve.add_argument("--max-connections", metavar="N", help="open connections at once (default: 1000)")
     serve.add_argument(
         "--allowed-host",
         action="append",
@@ -157,6 +170,9 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "rate_limit": args.rate_limit,
         "result_ttl": args.result_ttl,
         "max_latency": args.max_latency,
+        "header_timeout": args.header_timeout,
+        "body_timeout": args.body_timeout,
+        "max_connections": args.max_connections,
         "allowed_hosts": tuple(args.allowed_host) if args.allowed_host else None,
         "replay": args.replay,
         "replay_strict": args.replay_strict,

@@ -87,6 +87,11 @@ class Config:
     journal_body_bytes: int = 16 << 10  # 16 KiB
     # Output images servable at once, server-wide (each is a recipe of ~0.3 KB; bytes are rendered on demand).
     max_outputs: int = 65_536
+    # Under a socket server (serve, LiveServer): real seconds a request's headers may take to arrive (from the
+    # connection opening or its previous answer), and its body after them; open connections at once.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 1000
 
     def __post_init__(self) -> None:
         # Every bad field is reported at once, so a user fixes a config file in one round.
@@ -118,9 +123,17 @@ class Config:
         self._check_fidelity(check)
         if self.result_ttl is not None:
             check.require(_is_positive(self.result_ttl), "result_ttl", self.result_ttl, "a positive number")
-        for key in ("time_scale", "gateway_timeout", "max_latency"):
+        for key in ("time_scale", "gateway_timeout", "max_latency", "header_timeout", "body_timeout"):
             check.require(_is_positive(getattr(self, key)), key, getattr(self, key), "a positive number")
-        for key in ("max_namespaces", "max_tasks", "task_bytes", "journal_entries", "journal_bytes", "max_outputs"):
+        for key in (
+            "max_namespaces",
+            "max_tasks",
+            "task_bytes",
+            "journal_entries",
+            "journal_bytes",
+            "max_outputs",
+            "max_connections",
+        ):
             value = getattr(self, key)
             check.require(_is_int(value) and value >= 1, key, value, "a positive integer")
         body_bytes = self.journal_body_bytes

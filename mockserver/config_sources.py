@@ -47,6 +47,9 @@ _FROM_TEXT: dict[str, Callable[[str], Any]] = {
     "journal_bytes": int,
     "journal_body_bytes": int,
     "max_outputs": int,
+    "header_timeout": float,
+    "body_timeout": float,
+    "max_connections": int,
     "tokens": _split(","),
     "faults": _split(";"),
     "allowed_hosts": _split(","),
@@ -79,6 +82,10 @@ def load_config(
         values.update(from_file)
         source.update(dict.fromkeys(from_file, f"{config_file}: "))
     for name, key, text in _env_settings(env, problems):
+        if key in _SECRETS and not text.strip():
+            # `QOLABA_MOCK_TOKENS="$KEY"` with KEY unset would otherwise accept any token, silently.
+            problems.append(ConfigProblem(key, f"{name} is empty; unset it to accept any token"))
+            continue
         values[key] = _from_text(key, text)
         source[key] = f"{name}: " if key in _SECRETS else f"{name}={text!r}: "
     for key, value in flags.items():

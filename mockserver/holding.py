@@ -13,7 +13,7 @@ its own end at once, exactly as `advance()` would, so everything due by then hap
 from __future__ import annotations
 
 import asyncio
-import threading
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope
 
 from mockserver import envelope
-from mockserver.clock import Clock, VirtualClock, wake_soon
+from mockserver.clock import Clock, VirtualClock
 
 Ending = Literal["elapsed", "disconnected", "draining"]
 # Where an in-process transport puts its `BlockedCaller`: the request scope's ASGI extensions.
@@ -54,13 +54,15 @@ def blocked_caller(scope: Scope) -> BlockedCaller | None:
 class Drain:
     """Set once, when the server starts shutting down; every held request then lets go.
 
-    `start()` may be called from any thread, including a signal handler.
+    `start()` may be called from any thread and from a signal handler: it takes no lock, since a signal handler
+    runs on the main thread between two bytecodes, possibly while that thread holds the lock, and would wait
+    for it forever. The waiters are let go on their own event loop instead, which alone touches them.
     """
 
     def __init__(self) -> None:
         self._started = False
-        self._waiters: set[asyncio.Future[None]] = set()
-        self._lock = threading.Lock()
+        # Each loop's waiters, touched only on that loop's thread (an app may serve several loops in-process).
+        self._waiters: dict[asyncio.AbstractEventLoop, set[asyncio.Future[None]]] = {}
 
     @property
     def started(self) -> bool:
@@ -69,29 +71,42 @@ class Drain:
     @property
     def waiting(self) -> int:
         """Requests held now that the drain would let go."""
-        return len(self._waiters)
+        return sum(len(waiters) for waiters in tuple(self._waiters.values()))
 
     def start(self) -> None:
-        with self._lock:
-            self._started = True
-            waiters, self._waiters = self._waiters, set()
-        for future in waiters:
-            wake_soon(future)
+        self._started = True
+        # `signal()` notes its loop before it reads `_started`, and this reads the loops after setting it: a
+        # waiter either sees the drain started, or its loop is here to be told.
+        for loop in tuple(self._waiters):
+            try:
+                loop.call_soon_threadsafe(self._release, loop)
+            except RuntimeError:  # that loop is closed: nothing on it waits any more
+                pass
+
+    def _release(self, loop: asyncio.AbstractEventLoop) -> None:
+        for future in self._waiters.pop(loop, set()):
+            if not future.done():
+                future.set_result(None)
 
     def signal(self) -> asyncio.Future[None]:
         """A future of the running loop, resolved once the drain has started; cancel it to stop waiting."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        with self._lock:
-            if self._started:
-                future.set_result(None)
-                return future
-            self._waiters.add(future)
-        future.add_done_callback(self._forget)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        waiters = self._waiters.setdefault(loop, set())
+        waiters.add(future)
+        if self._started:
+            self._release(loop)
+            return future
+        future.add_done_callback(functools.partial(self._forget, loop))
         return future
 
-    def _forget(self, future: asyncio.Future[None]) -> None:
-        with self._lock:
-            self._waiters.discard(future)
+    def _forget(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:
+        waiters = self._waiters.get(loop)
+        if waiters is not None:
+            waiters.discard(future)
+            if not waiters:
+                # An app that outlives many loops (one per test, say) keeps none of them.
+                del self._waiters[loop]
 
 
 async def hold(

@@ -10,14 +10,20 @@ from typing import Literal, NamedTuple
 
 from PIL import Image, ImageDraw, ImageOps
 
+from mockserver.jpeg_bands import BAND_ROWS, encode_banded
+
 Format = Literal["JPEG", "WEBP"]
 
 # Production serves full-size results as JPEG (quality 95).
 _JPEG_QUALITY = 95
 _WEBP_QUALITY = 80
-# The production backend takes sides up to 20480 px; painting one would take gigabytes, so larger outputs are
-# drawn at most this long a side, keeping their aspect (README, "Limits").
-MAX_RENDER_SIDE = 4096
+# The production backend takes sides up to 20,480 px; painting one would take 1.2 GB. So no picture is drawn
+# more than this long a side: a larger JPEG is still sent at the size asked for, built band by band from the
+# drawing (jpeg_bands.py); a larger WebP preview (production's) is sent at most this size (README, "Limits").
+MAX_DRAWN_SIDE = 2048
+# A large JPEG's 16-row bands are taken from at most this many distinct rows of the drawing, each encoded once
+# and repeated: a 20,480 px square then costs 256 band encodes, not 1,280.
+MAX_DISTINCT_BANDS = 256  # not a contract bound
 
 
 @dataclass(frozen=True)
@@ -73,18 +79,13 @@ def face_key(seed: int, image_url: str) -> bytes:
 
 
 def render(image: OutputImage) -> bytes:
-    """The encoded bytes for one output, as its spec says."""
-    return _render_cached(image)
-
-
-@functools.lru_cache(maxsize=32)
-def _render_cached(image: OutputImage) -> bytes:
-    scale = min(1.0, MAX_RENDER_SIDE / max(image.width, image.height))
-    width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
-    picture = _paint(width, height, image.face_key, image.key)
-    spec = image.spec
-    if spec.long_side is not None:
-        picture.thumbnail((spec.long_side, spec.long_side))
+    """The encoded bytes for one output, as its spec says; at most MAX_DRAWN_SIDE squared pixels drawn."""
+    width, height, spec = max(1, image.width), max(1, image.height), image.spec
+    if spec.long_side is None and spec.format == "JPEG" and max(width, height) > MAX_DRAWN_SIDE:
+        return _banded_jpeg(image, width, height)
+    # A preview is drawn at its own size, not drawn large and shrunk.
+    drawn_width, drawn_height = fit(width, height, min(spec.long_side or MAX_DRAWN_SIDE, MAX_DRAWN_SIDE))
+    picture = _paint(drawn_width, drawn_height, image.face_key, image.key)
     quality = _JPEG_QUALITY if spec.format == "JPEG" else _WEBP_QUALITY
     while True:
         buffer = io.BytesIO()
@@ -92,6 +93,37 @@ def _render_cached(image: OutputImage) -> bytes:
         if spec.max_bytes is None or buffer.tell() <= spec.max_bytes or quality <= 5:
             return buffer.getvalue()
         quality -= 15
+
+
+def fit(width: int, height: int, longest: int) -> tuple[int, int]:
+    """`width` x `height` shrunk, keeping its aspect, until neither side passes `longest` (never enlarged)."""
+    scale = min(1.0, longest / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _banded_jpeg(image: OutputImage, width: int, height: int) -> bytes:
+    drawn_width, drawn_height = fit(width, height, MAX_DRAWN_SIDE)
+    drawing = _paint(drawn_width, drawn_height, image.face_key, image.key)
+    bands = -(-height // BAND_ROWS)
+    # Consecutive bands share a drawn row, so at most MAX_DISTINCT_BANDS are encoded.
+    group = -(-bands // MAX_DISTINCT_BANDS)
+    made: dict[tuple[int, int], Image.Image] = {}
+
+    def band(index: int) -> Image.Image:
+        first = index - index % group
+        # The drawn row at the middle of this group of bands.
+        middle = (first + min(group, bands - first) / 2) * BAND_ROWS
+        row = min(drawn_height - 1, int(middle * drawn_height / height))
+        rows = min(BAND_ROWS, height - index * BAND_ROWS)
+        key = (row, rows)
+        if key not in made:
+            made.clear()  # bands come in order: an earlier row is never asked for again
+            line = drawing.crop((0, row, drawn_width, row + 1))
+            # Nearest neighbour: a smoothing filter costs ten times more, for a difference nobody tests.
+            made[key] = line.resize((width, rows), Image.Resampling.NEAREST)
+        return made[key]
+
+    return encode_banded(width, height, band, quality=_JPEG_QUALITY)
 
 
 def _paint(width: int, height: int, face_key: bytes, key: bytes) -> Image.Image:

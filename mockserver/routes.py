@@ -7,7 +7,6 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -17,18 +16,19 @@ from contracts import STATUS, SUBMIT, contract_json, max_request_bytes
 from contracts.schema import base_path, served_paths
 from mockserver import _request, envelope, namespaces, recording
 from mockserver.backend import Backend, Steering
-from mockserver.bodies import BodyTooLarge, ClientGone, read_body
+from mockserver.bodies import BodyTimedOut, BodyTooLarge, ClientGone, read_body
 from mockserver.clock import Clock
 from mockserver.connection_faults import fault_response
 from mockserver.envelope import KEYS, Reply
 from mockserver.faults import FaultError, header_fault
 from mockserver.holding import Drain, blocked_caller, hold, shutting_down
-from mockserver.images import render
 from mockserver.latency import LatencyError, parse_latency
+from mockserver.render_budget import RENDERS, RETRY_AFTER_SECONDS, ClientLeft, RenderBusy, ServerDraining
 
 # Served at the root and under production's prefix, in every spelling the contract names.
 PREFIXES = ("", base_path())
 FAULT_HEADER, LATENCY_HEADER = "x-mock-fault", "x-mock-latency"
+_CLOSE = {"connection": "close"}
 
 
 def reply_response(reply: Reply, headers: dict[str, str] | None = None, *, keys: tuple[str, ...] = KEYS) -> Response:
@@ -95,6 +95,10 @@ async def _operation(scope: Scope, receive: Receive, operation: str, backend: Ba
                 return replayed
         # Who checks what first (credentials or the body) is the profile's: see fidelity/answers.py.
         admitted = await profile.answers.admit(operation, headers, read, backend.config.tokens)
+    except BodyTimedOut as exc:
+        # The client is still there, trickling: told why, and the connection closed behind the answer.
+        late = Reply(408, envelope.failed(error="Request Timeout", error_data=str(exc)), headers=_CLOSE)
+        return reply_response(late, keys=profile.envelope_keys)
     except ClientGone:
         recording.note_client_gone(scope)
         return Response(status_code=400)  # nobody is left to read it
@@ -216,8 +220,37 @@ async def output(request: Request) -> Response:
     if image is None:
         reply = Reply(404, envelope.failed(error="Not Found", error_data="No output image at this URL."))
         return reply_response(reply)
-    # Encoding a large image takes up to a few hundred ms of CPU: off the event loop, so polls keep flowing.
-    return Response(await run_in_threadpool(render, image), media_type=image.spec.media_type)
+    # Rendered off the event loop, a few at a time (render_budget.py), so polls keep flowing meanwhile.
+    try:
+        data = await RENDERS.render(image, request.receive, request.app.state.drain)
+    except RenderBusy:
+        return _busy()
+    except ServerDraining:
+        return shutting_down()
+    except ClientLeft:
+        return Response(status_code=400)  # nobody is left to read it
+    return _ImageResponse(data, image.spec.media_type)
+
+
+class _ImageResponse(Response):
+    """An image, counted against the bytes of answers being sent until it is out (or refused if they are full)."""
+
+    def __init__(self, data: bytes, media_type: str) -> None:
+        super().__init__(data, media_type=media_type)
+        self.data = data
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            with RENDERS.sending(self.data):
+                await super().__call__(scope, receive, send)
+        except RenderBusy:
+            await _busy()(scope, receive, send)
+
+
+def _busy() -> Response:
+    detail = "qolaba-mock is rendering as many output images as it allows; retry after the time in Retry-After."
+    busy = Reply(503, envelope.failed(error="Service Unavailable", error_data=detail))
+    return reply_response(busy, {"retry-after": str(RETRY_AFTER_SECONDS)})
 
 
 async def openapi(request: Request) -> Response:

@@ -10,11 +10,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from tests.conftest import AUTH, valid_body
 
@@ -28,16 +29,32 @@ class Served:
     process: subprocess.Popen[str]
     url: str
     replies: list[int | str] = field(default_factory=list)
+    calls: list[threading.Thread] = field(default_factory=list)
 
-    def call_in_background(self, headers: dict[str, str], body: dict[str, object]) -> None:
+    def call_in_background(
+        self, headers: dict[str, str], body: dict[str, object], client: httpx.Client | None = None
+    ) -> None:
+        """POST a submit on a thread; `client` (shared by many threads: building one costs milliseconds) or a
+        client of its own."""
+
         def call() -> None:
             try:
-                with httpx.Client(base_url=self.url, headers=AUTH, timeout=EXIT_WITHIN) as client:
-                    self.replies.append(client.post("/getImagetoImage", json=body, headers=headers).status_code)
+                with (
+                    httpx.Client(base_url=self.url, headers=AUTH, timeout=EXIT_WITHIN)
+                    if client is None
+                    else (nullcontext(client)) as using
+                ):
+                    self.replies.append(using.post("/getImagetoImage", json=body, headers=headers).status_code)
             except httpx.HTTPError as exc:
                 self.replies.append(type(exc).__name__)
 
-        threading.Thread(target=call, daemon=True).start()
+        thread = threading.Thread(target=call, daemon=True)
+        thread.start()
+        self.calls.append(thread)
+
+    def join_calls(self) -> None:
+        for thread in self.calls:
+            thread.join(EXIT_WITHIN)
 
     def wait_until(self, condition: Callable[[dict[str, object]], bool]) -> None:
         """Ask the server's health until `condition` holds of it (each ask is a real round trip, not a sleep)."""
@@ -134,3 +151,22 @@ def test_a_client_leaving_mid_upload_is_no_error_and_the_server_keeps_serving() 
     assert (code, stderr) == (130, "qolaba-mock: interrupted\n")
     abandoned = next(e for e in entries if e["status"] is None)
     assert abandoned["path"] == "/getImagetoImage" and abandoned["request_bytes"] == len('{"prompt": "') + 1000
+
+
+HELD = 64
+
+
+@pytest.mark.parametrize("run", range(2))
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_every_one_of_64_held_requests_gets_its_503_before_the_server_exits(sig: signal.Signals, run: int) -> None:
+    limits = httpx.Limits(max_connections=HELD)
+    with served() as server, httpx.Client(base_url=server.url, headers=AUTH, timeout=EXIT_WITHIN, limits=limits) as c:
+        for _ in range(HELD):
+            server.call_in_background({"X-Mock-Latency": "fixed:3600s"}, valid_body(), client=c)
+        server.wait_until(lambda health: health["held"] == HELD)
+        code, stderr = server.stop(sig)
+        server.join_calls()
+
+    assert code in (0, -signal.SIGTERM, 130)
+    assert "Traceback" not in stderr, stderr
+    assert sorted(map(str, server.replies)) == ["503"] * HELD  # not one connection lost

@@ -58,6 +58,8 @@ def test_bad_file_value_is_refused_naming_the_key(tmp_path: Path, text: str, mes
         ({"QOLABA_MOCK_PORT": "eighty"}, "QOLABA_MOCK_PORT='eighty': port='eighty' must be an integer 0..65535"),
         ({"QOLABA_MOCK_COLOUR": "blue"}, "QOLABA_MOCK_COLOUR is not a setting"),
         ({"QOLABA_MOCK_TIME_SCALE": "0"}, "time_scale=0.0 must be a positive number"),
+        ({"QOLABA_MOCK_HEADER_TIMEOUT": "soon"}, "QOLABA_MOCK_HEADER_TIMEOUT='soon': header_timeout='soon' must be"),
+        ({"QOLABA_MOCK_MAX_CONNECTIONS": "0"}, "max_connections=0 must be a positive integer"),
     ],
 )
 def test_bad_environment_value_is_refused_naming_the_variable(env: dict[str, str], message: str) -> None:
@@ -205,3 +207,22 @@ def test_serve_refuses_a_rate_it_cannot_read_showing_the_accepted_forms(capsys: 
         "qolaba-mock: error: --rate-limit: rate_limit='60/minutes' is not a rate; expected N/s|sec|second, "
         "N/m|min|minute, N/h|hour or N/d|day, with N >= 1\n"
     )
+
+
+def test_tokens_come_from_the_environment_so_that_they_stay_out_of_the_process_list() -> None:
+    config = load_config({}, {"QOLABA_MOCK_TOKENS": "sk-one, sk-two"})
+
+    assert config.tokens == frozenset({"sk-one", "sk-two"})
+
+
+def test_an_empty_tokens_variable_is_refused_rather_than_read_as_any_token_goes() -> None:
+    # `QOLABA_MOCK_TOKENS="$QOLABA_API_KEY"` with the key unset.
+    with pytest.raises(ConfigError, match="QOLABA_MOCK_TOKENS is empty; unset it to accept any token"):
+        load_config({}, {"QOLABA_MOCK_TOKENS": " "})
+
+
+def test_the_read_bounds_are_set_by_flag_environment_or_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "max_connections = 50\n")
+    config = load_config({"header_timeout": "2.5"}, {"QOLABA_MOCK_BODY_TIMEOUT": "4"}, path)
+
+    assert (config.header_timeout, config.body_timeout, config.max_connections) == (2.5, 4.0, 50)

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from mockserver import Config, VirtualClock, routes
 from mockserver.images import OutputImage, render
+from mockserver.render_budget import RenderBudget
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio
@@ -147,9 +148,10 @@ async def test_an_output_image_is_encoded_off_the_event_loop(
         rendered_on.append(threading.current_thread())
         return render(image)
 
-    monkeypatch.setattr(routes, "render", recording_render)
+    monkeypatch.setattr(routes, "RENDERS", RenderBudget(renderer=recording_render))
     url = (await client.post("/getImagetoImage", json=valid_body())).json()["output"]["result"][0]
     image = await client.get(url)
 
     assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
     assert rendered_on and rendered_on[0] is not loop_thread
+    assert rendered_on[0].name.startswith("qolaba-mock-render")  # on the render pool, not Starlette's
