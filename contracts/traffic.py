@@ -34,6 +34,13 @@ def add_commands(commands: Any) -> None:
     record.add_argument(
         "--request-timeout", type=positive_seconds, default=300.0, metavar="S", help="per forwarded request"
     )
+    record.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name accepted on loopback besides localhost and loopback IPs (repeatable), as for serve",
+    )
 
     diff = commands.add_parser(
         "diff",
@@ -143,7 +150,14 @@ def _record(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
-    app = recording_proxy(upstream, args.out, say=say, timeout=args.request_timeout)
+    app = recording_proxy(
+        upstream,
+        args.out,
+        say=say,
+        timeout=args.request_timeout,
+        host=args.host,
+        allowed_hosts=tuple(args.allowed_host),
+    )
     where = "" if is_loopback_url(upstream) else " (real traffic: each request your app sends is sent to the API)"
     print(f"qolaba-mock recording on {url} -> {upstream}{where}, into {args.out}", flush=True)
     try:

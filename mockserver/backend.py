@@ -6,7 +6,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.cassette import read_cassette
 from mockserver import envelope, fidelity, outputs
 from mockserver.clock import Clock
 from mockserver.config import Config
@@ -48,8 +47,8 @@ class Backend:
         self.outputs = OutputStore(config.max_outputs)
         # Recorded answers, consulted before the model (replay.py).
         self.replay = (
-            Replay(read_cassette(config.replay), config.replay, config.replay_strict, max_tasks=config.max_tasks)
-            if config.replay
+            Replay(config.cassette, str(config.replay), config.replay_strict, max_tasks=config.max_tasks)
+            if config.cassette is not None
             else None
         )
 

@@ -156,9 +156,11 @@ def _serve(config: Config) -> int:
             file=sys.stderr,
         )
 
+    # Built before the URL is announced: a client that reads it may send at once (a cassette is already read).
+    app = create_app(config)
     sock, url = listening_socket(config.host, config.port)
     print(f"qolaba-mock serving on {url}", flush=True)
-    serve_until_stopped(create_app(config), sock)
+    serve_until_stopped(app, sock)
     return 0
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from contracts.cassette import Cassette, Exchange
 from contracts.schema import STATUS, SUBMIT, base_path, operation_of, operation_path
 from mockserver import envelope
+from mockserver.decoding import InvalidJson, parse_value
 from mockserver.envelope import Reply
 from mockserver.images import OutputImage, OutputStyle, digest, floor_to_multiple_of_8
 from mockserver.outputs import OutputStore, new_uuid
@@ -192,10 +193,13 @@ def _body(exchange: Exchange) -> Any:
 
 
 def _decoded(raw: bytes) -> Any:
+    # Read as the recorder read it (contracts.cassette.Message.of): JSON the fake reads, else the text.
+    if not raw:
+        return None
     try:
-        return json.loads(raw) if raw.strip() else None
-    except ValueError:
-        return raw.decode("utf-8", "replace") or None
+        return parse_value(raw)
+    except InvalidJson:
+        return raw.decode("utf-8", "replace")
 
 
 def _queued(exchange: Exchange) -> bool:

@@ -47,6 +47,13 @@ class DrainingServer(uvicorn.Server):
             self._state.bound_port = sockets[0].getsockname()[1]
         await super().serve(sockets)
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        # What the app keeps open in this loop (the recording proxy's pooled client) closes before the loop ends.
+        closing = getattr(self._state, "aclose", None)
+        if closing is not None:
+            await closing()
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.exit_signals.append(sig)
         if self._drain is not None:
