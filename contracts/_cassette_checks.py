@@ -14,8 +14,9 @@ from typing import Any
 FORMAT = 1
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"})
 AUTHS = ("bearer", "other", None)
-# Final HTTP status codes; anything else cannot go on a status line.
-STATUS_CODES = range(100, 600)
+# Final HTTP status codes: a 1xx is an interim answer, which no client receives as the answer to its request
+# (httpx never returns one), and replayed as final it would break the connection.
+STATUS_CODES = range(200, 600)
 _SHOWN = 40  # characters of a bad value a message repeats
 
 
@@ -48,7 +49,7 @@ def check_exchange(line: Any, max_seconds: float | None) -> None:
     response: Any = line.get("response")
     _require(isinstance(response, dict), "response", response, "an object")
     status: Any = response["status"] if "status" in response else None
-    _require(_is_int(status) and status in STATUS_CODES, "response.status", status, "an HTTP status code, 100-599")
+    _require(_is_int(status) and status in STATUS_CODES, "response.status", status, "a final HTTP status code, 200-599")
     headers: Any = response.get("headers", {})
     _require(_texts(headers), "response.headers", headers, "an object of strings")
     _check_message(response, "response")

@@ -185,7 +185,7 @@ class Config:
             try:
                 cassette = _read_cassette(self.replay, self.max_latency if check.ok("max_latency") else None)
             except CassetteError as exc:
-                check.fail("replay", f"replay: {exc}")
+                check.fail("replay", str(exc))  # it names the file, the line and the value
         # Read and checked once here, as the faults are parsed: the backend replays this one.
         object.__setattr__(self, "_cassette", cassette)
 

@@ -28,6 +28,8 @@ from mockserver.outputs import OutputStore, new_uuid
 _TERMINAL = ("SUCCESS", "FAILED")
 # Recorded response headers a replayed answer carries (the content type is the transport's).
 _REPLAYED_HEADERS = ("retry-after", "www-authenticate", "allow")
+# Answers HTTP forbids a body in, whatever the recording holds.
+_BODILESS = (204, 304)
 
 
 @dataclass
@@ -138,6 +140,8 @@ class Replay:
         elif body is None:
             body = {"text": recorded.response.text} if recorded.response.text else {}
         headers = {name: value for name, value in recorded.headers.items() if name in _REPLAYED_HEADERS}
+        if recorded.status in _BODILESS:
+            return Reply(recorded.status, {}, headers=headers, fault="replay", raw=b"")
         # A sync generation is held as long as it was recorded taking; anything else (a refusal, a poll, a queued
         # submit) answers at once: its recorded time was the network's, not the backend's work.
         delay = recorded.seconds if _generated(recorded) else 0.0
