@@ -1,11 +1,15 @@
 """The recording proxy's side of the upstream: one pooled client with keep-alive, answers read within a bound.
 
-A client per exchange cost a TCP (and TLS) handshake each, about 17 exchanges a second. The pool is made on
-first use, in the serving loop, and closed by the server when it stops.
+A client per exchange cost a TCP (and TLS) handshake each, about 17 exchanges a second. The client is made on
+first use, in the serving loop, and closed by the server when it stops. Its connections are kept in several
+small pools rather than one large one: httpcore looks at every connection of a pool each time a request
+starts or ends (and polls each idle one's socket), so at 64 exchanges in flight one pool of 64 spent ten
+times the CPU of sixteen pools of four (bench/bench_proxy.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -25,8 +29,13 @@ FORWARDED = frozenset(
         "x-mock-namespace",
     )
 )
-# Connections to the upstream at once; an exchange past them waits for one (within the request timeout).
-MAX_CONNECTIONS = 100
+# Connections to the upstream at once, in pools of POOL_SIZE; an exchange past them waits for one (within the
+# request timeout).
+MAX_CONNECTIONS = 64
+POOL_SIZE = 4
+# An idle connection is let go well before a server would close it (uvicorn after 5 s, the same as httpx's own
+# default): sent on just as the server closes it, a request fails with a ReadError nobody can safely retry.
+KEEPALIVE_SECONDS = 2.0
 # An upstream answer is held whole while it is recorded and forwarded: a larger one is a 502.
 MAX_ANSWER_BYTES = 64 << 20
 
@@ -61,8 +70,8 @@ class Upstream:
 
     def _pool(self) -> httpx.AsyncClient:
         if self._client is None:
-            limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
-            self._client = httpx.AsyncClient(transport=self._transport, timeout=self._timeout, limits=limits)
+            transport = self._transport or _Pools(MAX_CONNECTIONS // POOL_SIZE, POOL_SIZE)
+            self._client = httpx.AsyncClient(transport=transport, timeout=self._timeout)
         return self._client
 
     async def send(self, scope: Scope, body: bytes) -> Answer:
@@ -94,6 +103,60 @@ class Upstream:
         path = raw_path.decode("latin-1") if raw_path else scope["path"]
         query: bytes = scope.get("query_string", b"")
         return self.base_url + path + (f"?{query.decode('latin-1')}" if query else "")
+
+
+class _Pools(httpx.AsyncBaseTransport):
+    """Several small connection pools, each request sent through the one with the fewest in flight."""
+
+    def __init__(self, count: int, size: int) -> None:
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=KEEPALIVE_SECONDS)
+        tls = httpx.create_ssl_context()  # one for all: each costs a read of the CA bundle
+        self._pools = [httpx.AsyncHTTPTransport(limits=limits, verify=tls) for _ in range(count)]
+        self._in_flight = [0] * count
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        chosen = min(range(len(self._pools)), key=self._in_flight.__getitem__)
+        self._in_flight[chosen] += 1
+        try:
+            response = await self._pools[chosen].handle_async_request(request)
+        except BaseException:
+            self._in_flight[chosen] -= 1
+            raise
+        # In flight until its body is read and closed: only then is its connection free again.
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_Released(response.stream, lambda: self._release(chosen)),
+            extensions=response.extensions,
+        )
+
+    def _release(self, chosen: int) -> None:
+        self._in_flight[chosen] -= 1
+
+    async def aclose(self) -> None:
+        for pool in self._pools:
+            await pool.aclose()
+
+
+class _Released(httpx.AsyncByteStream):
+    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self._stream, self._release = stream, release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            release, self._release = self._release, _nothing
+            release()
+
+
+def _nothing() -> None:
+    pass
 
 
 def _forwarded_headers(scope: Scope) -> list[tuple[bytes, bytes]]:

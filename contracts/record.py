@@ -50,6 +50,17 @@ class _Proxy:
 
     def __init__(self, upstream: Upstream, log: CassetteRecorder, drain: Drain, say: Callable[[str], None]) -> None:
         self.upstream, self.log, self.drain, self.say = upstream, log, drain, say
+        self._stopping: asyncio.Future[None] | None = None
+
+    def stopping(self) -> asyncio.Future[None]:
+        """Resolved once the server starts to stop; one for all exchanges (of the serving loop).
+
+        Asked of the drain once, not per exchange: `Drain.start()` runs in a signal handler and takes the lock
+        that `Drain.signal()` holds, so a signal landing inside a `signal()` call would wait on itself.
+        """
+        if self._stopping is None or self._stopping.get_loop() is not asyncio.get_running_loop():
+            self._stopping = self.drain.signal()
+        return self._stopping
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -88,7 +99,7 @@ class _Proxy:
         the server stops and the answer does not come within FINISH_WITHIN."""
         sending = asyncio.ensure_future(self.upstream.send(scope, raw))
         left = asyncio.ensure_future(until_disconnect(receive))
-        draining = self.drain.signal()
+        draining = self.stopping()
         try:
             await asyncio.wait((sending, left, draining), return_when=asyncio.FIRST_COMPLETED)
             if draining.done() and not (sending.done() or left.done()):
@@ -100,8 +111,8 @@ class _Proxy:
                 return None
             return shutting_down()
         finally:
-            for waited in (sending, left, draining):
-                waited.cancel()
+            sending.cancel()
+            left.cancel()
 
 
 def _failed(status_code: int, error: str, detail: str) -> Response:
