@@ -116,10 +116,9 @@ def main() -> None:
             "reference: json.loads per line": timed(lambda: [json.loads(line) for line in lines]),
             "reference: orjson.loads per line": timed(lambda: [orjson.loads(line) for line in lines]),
         }
-    for name, seconds in rows.items():
-        print(
-            f"  {name:44} median {statistics.median(seconds):5.2f} s  (rounds: {' '.join(f'{s:.2f}' for s in seconds)})"
-        )
+    for name, (walls, cpus) in rows.items():
+        rounds = " ".join(f"{wall:.2f}" for wall in walls)
+        print(f"  {name:42} median {statistics.median(walls):5.2f} s, CPU {statistics.median(cpus):5.2f} s  ({rounds})")
 
 
 _seeds = iter(range(1, 1_000))

@@ -3,8 +3,8 @@
 A client per exchange cost a TCP (and TLS) handshake each, about 17 exchanges a second. The client is made on
 first use, in the serving loop, and closed by the server when it stops. Its connections are kept in several
 small pools rather than one large one: httpcore looks at every connection of a pool each time a request
-starts or ends (and polls each idle one's socket), so at 64 exchanges in flight one pool of 64 spent ten
-times the CPU of sixteen pools of four (bench/bench_proxy.py).
+starts or ends (and polls each idle one's socket), so at 64 exchanges in flight one pool of 100 spent six
+times the CPU per request of sixteen pools of four (measured with the load of bench/bench_proxy.py).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ FORWARDED = frozenset(
 )
 # Connections to the upstream at once, in pools of POOL_SIZE; an exchange past them waits for one (within the
 # request timeout).
-MAX_CONNECTIONS = 64
+MAX_CONNECTIONS = 100
 POOL_SIZE = 4
 # An idle connection is let go well before a server would close it (uvicorn after 5 s, the same as httpx's own
 # default): sent on just as the server closes it, a request fails with a ReadError nobody can safely retry.

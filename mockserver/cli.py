@@ -6,6 +6,7 @@ Bad input gets one line on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from typing import NoReturn
@@ -158,6 +159,10 @@ def _serve(config: Config) -> int:
 
     # Built before the URL is announced: a client that reads it may send at once (a cassette is already read).
     app = create_app(config)
+    if config.cassette is not None:
+        # A replayed cassette lives as long as the process: the cyclic collector need never walk its million
+        # objects again (each full pass would stall the server for about a second).
+        gc.freeze()
     sock, url = listening_socket(config.host, config.port)
     print(f"qolaba-mock serving on {url}", flush=True)
     serve_until_stopped(app, sock)

@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from contracts.cassette import CassetteError, read_cassette
 from mockserver import Config, ConfigError
 from mockserver.cli import main
+from mockserver.server import LiveServer
+from tests.conftest import AUTH
 
 HEADER = json.dumps({"qolaba_mock_cassette": 1, "upstream": "http://127.0.0.1:8000"})
 
@@ -93,7 +96,10 @@ HOSTILE = [
     pytest.param(lines(exchange(method="BREW")), 2, "method='BREW' must be an HTTP method", id="method"),
     pytest.param(lines(exchange(path="getImage")), 2, "path='getImage' must be a path starting with '/'", id="path"),
     pytest.param(lines(exchange(auth="basic")), 2, "auth='basic' must be 'bearer', 'other' or null", id="auth"),
-    pytest.param(lines(exchange(headers={"retry-after": 5})), 2, "response.headers.retry-after=5 must be a string", id="header value not text"),
+    pytest.param(
+        lines(exchange(headers={"retry-after": 5})), 2, "response.headers.retry-after=5 must be a string",
+        id="header value not text",
+    ),
     pytest.param(lines(exchange(request=[])), 2, "request=[] must be an object", id="request not an object"),
     pytest.param(lines(exchange(task=[1, 2])), 2, "task=[1, 2] must be", id="task not an object"),
     pytest.param(lines(exchange(headers=[])), 2, "response.headers=[] must be an object of strings", id="headers"),
@@ -162,3 +168,25 @@ def test_an_empty_or_missing_cassette_is_one_line(tmp_path: Path) -> None:
         read_cassette(tmp_path / "empty.jsonl")
     with pytest.raises(CassetteError, match=r"missing.jsonl: cannot be read: No such file or directory$"):
         read_cassette(tmp_path / "missing.jsonl")
+
+
+def test_a_recorded_204_is_replayed_without_a_body_as_http_requires(tmp_path: Path) -> None:
+    cassette = tmp_path / "c.jsonl"
+    cassette.write_bytes(lines(exchange(path="/getImage", request={"json": {"id": "t"}}, status=204)))
+
+    with LiveServer(Config(replay=str(cassette))) as server:
+        answer = httpx.post(server.url + "/getImage", json={"id": "t"}, headers=AUTH, timeout=10)
+
+    assert (answer.status_code, answer.content) == (204, b"")
+
+
+@pytest.mark.parametrize("body", [b'{"id": NaN}', b'{"id": "\\ud800"}', b"[" * 100 + b"]" * 100, b"\xff"])
+def test_a_body_recorded_as_text_is_matched_by_the_same_bytes_on_replay(tmp_path: Path, body: bytes) -> None:
+    recorded = exchange(path="/getImage", request={"text": body.decode("utf-8", "replace"), "note": "…"}, status=400)
+    cassette = tmp_path / "c.jsonl"
+    cassette.write_bytes(lines(recorded))
+
+    with LiveServer(Config(replay=str(cassette), replay_strict=True)) as server:
+        answer = httpx.post(server.url + "/getImage", content=body, headers=AUTH, timeout=10)
+
+    assert answer.status_code == 400 and answer.json() == {"status": "PENDING"}
