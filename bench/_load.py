@@ -12,6 +12,7 @@ import json
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -45,14 +46,16 @@ def submit_request(host: str, body: dict[str, object] = BODY) -> bytes:
 
 @contextmanager
 def serving(*command: str) -> Iterator[str]:
-    """Run a server subprocess that prints `... on <url>` when listening; yield the URL; stop it after."""
+    """Run a server subprocess that prints `... on <url> ...` when listening; yield the URL; stop it after."""
     process = subprocess.Popen([sys.executable, *command], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         if " on http://" not in line:
             raise RuntimeError(f"{' '.join(command)} did not start: {line!r}")
-        yield line.rsplit(" ", 1)[1].strip()
+        # Whatever it prints later (the recording proxy's violation lines) must not fill the pipe and block it.
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+        yield line.split(" on ", 1)[1].split()[0]
     finally:
         process.terminate()
         try:
@@ -188,6 +191,31 @@ def burst(url: str, request: bytes, *, requests: int, timeout: float = 60.0) -> 
     loop = new_loop()
     try:
         return loop.run_until_complete(run())
+    finally:
+        loop.close()
+
+
+def round_trips(url: str, request: bytes, *, count: int) -> list[float]:
+    """Seconds from send to whole answer of `count` requests sent one after another on one keep-alive connection."""
+
+    async def run() -> list[float]:
+        reader, writer = await asyncio.open_connection(*address(url))
+        seconds = []
+        for _ in range(count):
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"unexpected answer: {head[:60]!r}")
+            length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+            await reader.readexactly(length)
+            seconds.append(time.perf_counter() - started)
+        writer.close()
+        return seconds
+
+    loop = new_loop()
+    try:
+        return loop.run_until_complete(asyncio.wait_for(run(), timeout=60 + count))
     finally:
         loop.close()
 

@@ -14,26 +14,32 @@ No token is ever written: `auth` says how the caller authenticated (`bearer`, `o
 and `token` names the token `t1`, `t2`, ... in order of first use, with a key that lives only while the file
 is written, so the names tell callers apart within one file and nothing more. A poll of a queued task carries
 `task`: which submit queued it, and how many seconds after that submit it was sent. An image answer keeps
-its media type, size and pixel dimensions, not its bytes.
+its media type, size and pixel dimensions, not its bytes. A body that is not JSON as RFC 8259 and the fake
+read it (too deep, NaN, a lone surrogate, or not JSON at all) is kept as `text`, with a `note` saying why,
+so every line is plain JSON that any reader takes.
+
+Reading checks every value (contracts/_cassette_checks.py): a cassette is input like any other, and replay
+acts on what it says. The writer is contracts/cassette_writer.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import gc
 import io
 import json
-import secrets
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
-FORMAT = 1
+from contracts._cassette_checks import LineError, check_exchange, check_header
+from mockserver.decoding import MAX_DEPTH, InvalidJson, parse_value
+
 # Response headers a client acts on; the rest (dates, server names, lengths) would only make diffs noisy.
-# Distinct tokens one cassette names apart (t1...); any past these are all "t+", so the writer's memory is bounded.
-MAX_TOKEN_NAMES = 1_000
 KEPT_HEADERS = ("content-type", "retry-after", "www-authenticate", "allow")
+# A line wraps a body in two levels of its own (the line, then `request` or `response`).
+LINE_DEPTH = MAX_DEPTH + 2
 Auth = Literal["bearer", "other"] | None
 
 
@@ -43,7 +49,8 @@ class CassetteError(ValueError):
 
 @dataclass(frozen=True)
 class Message:
-    """A request or response body as recorded: JSON, else text, else (responses only) an image."""
+    """A request or response body as recorded: JSON, else text (with a note saying why), else (responses only)
+    an image."""
 
     json: Any = None
     text: str | None = None
@@ -53,6 +60,8 @@ class Message:
     content_type: str | None = None
     # A request's X-Mock-* headers: steering of a fake under record, which a diff must send again.
     steering: dict[str, str] | None = None
+    # Why a body is kept as text: what made it other than JSON the fake reads.
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         typed: dict[str, Any] = {} if self.content_type is None else {"content_type": self.content_type}
@@ -62,29 +71,43 @@ class Message:
             return {**typed, "json": self.json}
         if self.image is not None:
             return {"image": self.image}
-        return {**typed, "text": self.text} if self.text else typed
+        noted = {**typed, "note": self.note} if self.note else typed
+        return {**noted, "text": self.text} if self.text else noted
 
     @classmethod
     def of(cls, raw: bytes, media_type: str = "") -> Message:
+        """A body as it came off the wire: JSON only when the fake's own decoder reads it."""
         if media_type.startswith("image/"):
             return cls(image={"media_type": media_type.partition(";")[0], "bytes": len(raw), **_pixels(raw)})
         if not raw:
             return cls()
         try:
-            return cls(json=json.loads(raw), is_json=True)
-        except ValueError:
-            return cls(text=raw.decode("utf-8", "replace"))
+            return cls(json=parse_value(raw, subject="The body"), is_json=True)
+        except InvalidJson as exc:
+            note = str(exc)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", "replace")
+            note += " Bytes that are not UTF-8 are kept as U+FFFD."
+        return cls(text=text, note=note)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
         content_type, steering = data.get("content_type"), data.get("steering")
         if "json" in data:
             return cls(json=data["json"], is_json=True, content_type=content_type, steering=steering)
-        return cls(text=data.get("text"), image=data.get("image"), content_type=content_type, steering=steering)
+        return cls(
+            text=data.get("text"),
+            image=data.get("image"),
+            content_type=content_type,
+            steering=steering,
+            note=data.get("note"),
+        )
 
     def sent_with(self, content_type: str | None, steering: dict[str, str]) -> Message:
         """This request body, with the headers that shaped its answer."""
-        return Message(self.json, self.text, self.image, self.is_json, content_type, steering or None)
+        return Message(self.json, self.text, self.image, self.is_json, content_type, steering or None, self.note)
 
     def raw(self) -> bytes:
         if self.is_json:
@@ -129,118 +152,107 @@ class Exchange:
 class Cassette:
     upstream: str
     exchanges: tuple[Exchange, ...]
+    # Indexes, so a replay of a long recording finds a task's submit and polls without a scan.
+    _by_seq: dict[int, Exchange] = field(init=False, repr=False, compare=False)
+    _polls: dict[int, list[Exchange]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        polls: dict[int, list[Exchange]] = {}
+        for exchange in self.exchanges:
+            if exchange.task is not None:
+                polls.setdefault(exchange.task["submit"], []).append(exchange)
+        object.__setattr__(self, "_by_seq", {exchange.seq: exchange for exchange in self.exchanges})
+        object.__setattr__(self, "_polls", polls)
 
     def submit_of(self, exchange: Exchange) -> Exchange | None:
         """The submit that queued the task `exchange` polls, if it is a poll."""
-        if exchange.task is None:
-            return None
-        return next((e for e in self.exchanges if e.seq == exchange.task["submit"]), None)
+        return None if exchange.task is None else self._by_seq.get(exchange.task["submit"])
 
     def polls_of(self, submit: Exchange) -> list[Exchange]:
-        return [e for e in self.exchanges if e.task is not None and e.task["submit"] == submit.seq]
+        return list(self._polls.get(submit.seq, ()))
 
 
-def read_cassette(path: str | Path) -> Cassette:
-    """The cassette at `path`; CassetteError names the file and the line that cannot be read."""
+def read_cassette(path: str | Path, *, max_seconds: float | None = None) -> Cassette:
+    """The cassette at `path`, every value checked; CassetteError names the file, the line and the value.
+
+    `max_seconds` bounds the `seconds` and task `offset` of every exchange (replay passes `max_latency`).
+
+    Usage:
+        cassette = read_cassette("prod.jsonl", max_seconds=3600)
+    """
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise CassetteError(f"{path}: cannot be read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CassetteError(f"{path}: is not UTF-8 text") from None
-    if not lines:
+    with collector_paused():
+        return _read(path, data.split(b"\n"), max_seconds)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a cassette (or an index of one) is built.
+
+    Reading makes a million objects and frees none: the collector would walk them all again and again (a
+    100,000-line cassette read four times slower with it on).
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _read(path: str | Path, lines: list[bytes], max_seconds: float | None) -> Cassette:
+    if not lines[0].strip():
         raise CassetteError(f"{path}: is empty; a cassette starts with its header line")
-    header = _line(path, 1, lines[0])
-    if header.get("qolaba_mock_cassette") != FORMAT or not isinstance(header.get("upstream"), str):
-        raise CassetteError(
-            f'{path}:1: not a qolaba-mock cassette header (expected {{"qolaba_mock_cassette": 1, ...}})'
-        )
-    exchanges = [_exchange(path, number, _line(path, number, text)) for number, text in enumerate(lines[1:], 2) if text]
-    return Cassette(upstream=header["upstream"], exchanges=tuple(exchanges))
-
-
-def _line(path: str | Path, number: int, text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CassetteError(f"{path}:{number}: not JSON: {exc.msg}") from None
-    if not isinstance(value, dict):
-        raise CassetteError(f"{path}:{number}: expected a JSON object")
-    return value
+        upstream = check_header(_line(lines[0]))
+    except LineError as exc:
+        raise CassetteError(f"{path}:1: {exc}") from None
+    exchanges: list[Exchange] = []
+    seen: set[int] = set()
+    for number, text in enumerate(lines[1:], 2):
+        if not text.strip():
+            continue
+        try:
+            exchanges.append(_exchange(_line(text), max_seconds, seen))
+        except LineError as exc:
+            raise CassetteError(f"{path}:{number}: {exc}") from None
+    return Cassette(upstream=upstream, exchanges=tuple(exchanges))
 
 
-def _exchange(path: str | Path, number: int, line: dict[str, Any]) -> Exchange:
+def _line(text: bytes) -> Any:
     try:
-        response = line["response"]
-        exchange = Exchange(
-            seq=int(line["seq"]),
-            at=float(line["at"]),
-            method=str(line["method"]),
-            path=str(line["path"]),
-            auth=line.get("auth"),
-            token=line.get("token"),
-            request=Message.from_dict(line.get("request") or {}),
-            status=int(response["status"]),
-            headers={str(k).lower(): str(v) for k, v in (response.get("headers") or {}).items()},
-            response=Message.from_dict(response),
-            seconds=float(line.get("seconds", 0.0)),
-            task=line.get("task"),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CassetteError(f"{path}:{number}: not an exchange ({type(exc).__name__}: {exc})") from None
-    if exchange.auth not in ("bearer", "other", None):
-        raise CassetteError(f"{path}:{number}: auth must be 'bearer', 'other' or null")
-    if exchange.task is not None and not (
-        isinstance(exchange.task, dict) and {"submit", "offset"} <= set(exchange.task)
-    ):
-        raise CassetteError(f"{path}:{number}: task must be {{'submit': <seq>, 'offset': <seconds>}}")
-    return exchange
+        return parse_value(text, max_depth=LINE_DEPTH, subject="The line")
+    except InvalidJson as exc:
+        raise LineError(str(exc).rstrip(".")) from None
 
 
-@dataclass
-class CassetteWriter:
-    """Appends exchanges to a new cassette, one line each, flushed as they come (a crash loses nothing)."""
-
-    path: Path
-    upstream: str
-    _file: IO[str] | None = field(default=None, init=False, repr=False)
-    _tokens: dict[str, str] = field(default_factory=dict, init=False, repr=False)
-    _key: bytes = field(default_factory=lambda: secrets.token_bytes(32), init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    def open(self) -> CassetteWriter:
-        self._file = self.path.open("w", encoding="utf-8")
-        self._write({"qolaba_mock_cassette": FORMAT, "upstream": self.upstream})
-        return self
-
-    def token_name(self, authorization: str | None) -> tuple[Auth, str | None]:
-        """(`bearer`/`other`/None, `t1`...): how a caller authenticated, never with what."""
-        if authorization is None:
-            return None, None
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return "other", None
-        digest = hmac.new(self._key, token.strip().encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
-        with self._lock:
-            if digest not in self._tokens and len(self._tokens) >= MAX_TOKEN_NAMES:
-                return "bearer", "t+"  # one more token among too many to tell apart
-            name = self._tokens.setdefault(digest, f"t{len(self._tokens) + 1}")
-        return "bearer", name
-
-    def write(self, exchange: Exchange) -> None:
-        self._write(exchange.to_dict())
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def _write(self, line: dict[str, Any]) -> None:
-        text = json.dumps(line, ensure_ascii=False, separators=(", ", ": "))
-        with self._lock:
-            assert self._file is not None, "open() the writer first"
-            self._file.write(text + "\n")
-            self._file.flush()
+def _exchange(line: Any, max_seconds: float | None, seen: set[int]) -> Exchange:
+    check_exchange(line, max_seconds)
+    seq, task = int(line["seq"]), line.get("task")  # int(): JSON's 1.0 is the integer 1
+    if seq in seen:
+        raise LineError(f"seq={seq} is used by an earlier line; each exchange has its own")
+    if task is not None and task["submit"] not in seen:
+        raise LineError(f"task.submit={task['submit']} must be the seq of an earlier line (the submit)")
+    seen.add(seq)
+    response = line["response"]
+    return Exchange(
+        seq=seq,
+        at=float(line["at"]),
+        method=line["method"],
+        path=line["path"],
+        auth=line.get("auth"),
+        token=line.get("token"),
+        request=Message.from_dict(line.get("request", {})),
+        status=int(response["status"]),
+        headers={name.lower(): value for name, value in response.get("headers", {}).items()},
+        response=Message.from_dict(response),
+        seconds=float(line.get("seconds", 0.0)),
+        task=None if task is None else {"submit": task["submit"], "offset": float(task["offset"])},
+    )
 
 
 def _pixels(raw: bytes) -> dict[str, int]:

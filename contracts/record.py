@@ -1,9 +1,13 @@
 """`qolaba-mock record`: a reverse proxy in front of the API that checks each answer and writes a cassette.
 
-Point an app at the proxy instead of the API. Each exchange is forwarded unchanged, its answer checked
-against the contract as it passes (a violation is printed at once, one line each, as Prism's validating
-proxy does), and appended to the cassette (`contracts.cassette`). The `Authorization` header is forwarded
-but never written. A poll of a queued task is recorded with its offset from the submit that queued it.
+Point an app at the proxy instead of the API. Each exchange is forwarded, its answer checked against the
+contract as it passes (a violation is printed at once, one line each, as Prism's validating proxy does), and
+appended to the cassette (`contracts.cassette`). The `Authorization` header is forwarded but never written.
+A poll of a queued task is recorded with its offset from the submit that queued it.
+
+The proxy keeps the fake's guards (mockserver/guards.py, the same code): on loopback it answers only loopback
+Host names, and refuses cross-origin admin writes, so a page that rebinds its DNS name to the proxy cannot
+reach the upstream's admin API through it. It forwards `Origin`, so the upstream judges it too.
 
 Usage:
     app = recording_proxy("https://qolaba-server-b2b.up.railway.app/api/v1/studio", Path("prod.jsonl"))
@@ -12,115 +16,108 @@ Usage:
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
+from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from contracts.cassette import KEPT_HEADERS, CassetteWriter, Exchange, Message
-from contracts.schema import STATUS, SUBMIT, max_request_bytes, operation_of
+from contracts._upstream import Answer, Upstream, UpstreamError
+from contracts.cassette import KEPT_HEADERS
+from contracts.cassette_recorder import CassetteRecorder
+from contracts.cassette_writer import CassetteWriter
+from contracts.schema import max_request_bytes
+from contracts.validation import warm_up_checks
+from mockserver import envelope
 from mockserver.bodies import BodyTooLarge, ClientGone, read_body
+from mockserver.guards import Guard, GuardMiddleware
+from mockserver.holding import Drain, shutting_down, until_disconnect
 
-# Request headers the proxy forwards; hop-by-hop ones and Host are the proxy's own.
-FORWARDED = ("authorization", "content-type", "accept", "x-mock-fault", "x-mock-latency", "x-mock-namespace")
-# Queued tasks whose polls the proxy can still link to their submit: a week-long recording holds no more.
-MAX_TASKS = 10_000
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+# Once the server is told to stop, an exchange still waiting on the upstream gets this long to finish (and be
+# recorded) before its client is answered 503; within the server's one-second grace (mockserver/serving.py).
+FINISH_WITHIN = 0.5
 
 
-class _Recorder:
-    def __init__(
-        self, upstream: str, writer: CassetteWriter, say: Callable[[str], None], client: Callable[[], httpx.AsyncClient]
-    ) -> None:
-        self.upstream, self.writer, self.say, self.client = upstream.rstrip("/"), writer, say, client
-        self.started: float | None = None
-        self.seq = 0
-        # task id -> (seq of its submit, when it was submitted); the oldest forgotten past MAX_TASKS
-        self.tasks: OrderedDict[str, tuple[int, float]] = OrderedDict()
-        self.lock = threading.Lock()
+class _Proxy:
+    """The one endpoint: every path and method goes upstream, unless the client leaves or the server stops."""
 
-    async def handle(self, request: Request) -> Response:
+    def __init__(self, upstream: Upstream, log: CassetteRecorder, drain: Drain, say: Callable[[str], None]) -> None:
+        self.upstream, self.log, self.drain, self.say = upstream, log, drain, say
+        self._stopping: asyncio.Future[None] | None = None
+
+    def stopping(self) -> asyncio.Future[None]:
+        """Resolved once the server starts to stop; one for all exchanges (of the serving loop).
+
+        Asked of the drain once, not per exchange: `Drain.start()` runs in a signal handler and takes the lock
+        that `Drain.signal()` holds, so a signal landing inside a `signal()` call would wait on itself.
+        """
+        if self._stopping is None or self._stopping.get_loop() is not asyncio.get_running_loop():
+            self._stopping = self.drain.signal()
+        return self._stopping
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            raw = await read_body(request.scope, request.receive, max_request_bytes())
+            response = await self._exchange(scope, receive)
+            if response is not None:
+                await response(scope, receive, send)
+        except asyncio.CancelledError:
+            # A shutdown past its grace cancels what still runs; the process is ending, no traceback is due.
+            if not self.drain.started:
+                raise
+
+    async def _exchange(self, scope: Scope, receive: Receive) -> Response | None:
+        if self.drain.started:
+            return shutting_down()
+        try:
+            raw = await read_body(scope, receive, max_request_bytes())
         except BodyTooLarge as exc:
-            return JSONResponse({"error": "Payload Too Large", "error_data": str(exc)}, status_code=413)
+            return _failed(413, "Payload Too Large", str(exc))
         except ClientGone:
-            return Response(status_code=400)  # nobody is left to read it
-        headers = {name: value for name, value in request.headers.items() if name in FORWARDED}
-        target = self.upstream + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        sent = time.monotonic()
+            return None  # nobody is left to answer
+        started = self.log.started()
         try:
-            # A client per exchange: a recording session is slow by nature, and nothing is left open at the end.
-            async with self.client() as client:
-                answer = await client.request(request.method, target, content=raw, headers=headers)
-        except httpx.HTTPError as exc:
-            said = f"{type(exc).__name__}: {exc}"
-            self.say(f"upstream error: {request.method} {request.url.path}: {said}")
-            return JSONResponse({"error": "Bad Gateway", "error_data": said}, status_code=502)
-        seconds = time.monotonic() - sent
-        exchange = self._exchange(request, raw, answer, sent, seconds)
-        self.writer.write(exchange)
-        for violation in _violations(request.method, request.url.path, raw, answer):
-            self.say(f"violation: {request.method} {request.url.path} -> HTTP {answer.status_code}: {violation}")
-        kept = {name: value for name, value in answer.headers.items() if name in KEPT_HEADERS}
-        return Response(answer.content, status_code=answer.status_code, headers=kept)
+            forwarded = await self._forwarded(scope, receive, raw)
+        except UpstreamError as exc:
+            self.say(f"upstream error: {scope['method']} {scope['path']}: {exc}")
+            return _failed(502, "Bad Gateway", str(exc))
+        if not isinstance(forwarded, Answer):
+            return forwarded
+        # Written and checked before the answer goes out: a client that has its answer finds it in the cassette,
+        # and any violation already said.
+        self.log.check(self.log.record(scope, raw, forwarded, started), forwarded)
+        return Response(forwarded.content, forwarded.status_code, forwarded.kept_headers(KEPT_HEADERS))
 
-    def _exchange(self, request: Request, raw: bytes, answer: httpx.Response, sent: float, seconds: float) -> Exchange:
-        auth, token = self.writer.token_name(request.headers.get("authorization"))
-        with self.lock:
-            self.started = sent if self.started is None else self.started
-            self.seq += 1
-            seq, at = self.seq, sent - self.started
-            sent_type = request.headers.get("content-type")
-            steering = {name: value for name, value in request.headers.items() if name.startswith("x-mock-")}
-            request_message = Message.of(raw, sent_type or "").sent_with(sent_type, steering)
-            response_message = Message.of(answer.content, answer.headers.get("content-type", ""))
-            task = self._task_link(request.url.path, request_message, at)
-            self._remember_task(request.url.path, response_message, seq, at)
-        headers = {name: value for name, value in answer.headers.items() if name in KEPT_HEADERS}
-        return Exchange(
-            seq, at, request.method, request.url.path, auth, token, request_message,
-            answer.status_code, headers, response_message, seconds, task,
-        )  # fmt: skip
-
-    def _remember_task(self, path: str, response: Message, seq: int, at: float) -> None:
-        body = response.json if response.is_json else None
-        if operation_of(path) == SUBMIT and isinstance(body, dict) and body.get("status") == "PENDING":
-            task_id = body.get("task_id")
-            if isinstance(task_id, str):
-                self.tasks[task_id] = (seq, at)
-                if len(self.tasks) > MAX_TASKS:
-                    self.tasks.popitem(last=False)
-
-    def _task_link(self, path: str, request: Message, at: float) -> dict[str, Any] | None:
-        body = request.json if request.is_json else None
-        if operation_of(path) != STATUS or not isinstance(body, dict):
-            return None
-        queued = self.tasks.get(str(body.get("id")))
-        return None if queued is None else {"submit": queued[0], "offset": round(at - queued[1], 6)}
+    async def _forwarded(self, scope: Scope, receive: Receive, raw: bytes) -> Answer | Response | None:
+        """The upstream's answer; None when the client left first (the upstream request is cancelled); 503 when
+        the server stops and the answer does not come within FINISH_WITHIN."""
+        sending = asyncio.ensure_future(self.upstream.send(scope, raw))
+        left = asyncio.ensure_future(until_disconnect(receive))
+        draining = self.stopping()
+        try:
+            await asyncio.wait((sending, left, draining), return_when=asyncio.FIRST_COMPLETED)
+            if draining.done() and not (sending.done() or left.done()):
+                await asyncio.wait((sending, left), timeout=FINISH_WITHIN, return_when=asyncio.FIRST_COMPLETED)
+            if sending.done():
+                return sending.result()
+            if left.done():
+                self.say(f"client left: {scope['method']} {scope['path']}: its upstream request is cancelled")
+                return None
+            return shutting_down()
+        finally:
+            sending.cancel()
+            left.cancel()
 
 
-def _violations(method: str, path: str, raw: bytes, answer: httpx.Response) -> list[str]:
-    """What the contract's answer checks say of this exchange (none for paths outside the contract)."""
-    from contracts.validation import answer_violations
-
-    operation_id = operation_of(path)
-    if operation_id is None or method != "POST":
-        return []
-    try:
-        body: Any = json.loads(raw) if raw else None
-    except ValueError:
-        body = raw
-    return answer_violations(operation_id, body, answer)
+def _failed(status_code: int, error: str, detail: str) -> Response:
+    body = envelope.encode(envelope.failed(error=error, error_data=detail))
+    return Response(body, status_code, media_type="application/json")
 
 
 def recording_proxy(
@@ -130,14 +127,38 @@ def recording_proxy(
     say: Callable[[str], None] = print,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 300.0,
+    host: str = "127.0.0.1",
+    allowed_hosts: tuple[str, ...] = (),
 ) -> Starlette:
     """The proxy as an ASGI app, writing the cassette to `out`; `app.state.close()` closes the file.
 
-    `transport` replaces the network (tests send the proxy's traffic to an in-process fake).
+    `host` is the address it is served on: on loopback, requests must name a loopback host or one of
+    `allowed_hosts` (as `serve --allowed-host`). `transport` replaces the network (tests send the proxy's
+    traffic to an in-process fake). One pooled client with keep-alive serves every exchange; the server
+    closes it when it stops (`app.state.aclose`, run by qolaba-mock's server and by the ASGI lifespan).
     """
     writer = CassetteWriter(out, upstream).open()
-    recorder = _Recorder(upstream, writer, say, lambda: httpx.AsyncClient(transport=transport, timeout=timeout))
-    app = Starlette(routes=[Route("/{path:path}", recorder.handle, methods=_METHODS)])
+    forwarder = Upstream(upstream, transport=transport, timeout=timeout)
+    drain = Drain()
+    proxy = _Proxy(forwarder, CassetteRecorder(writer, say), drain, say)
+    guard = Guard(host=host, allowed_hosts=tuple(allowed_hosts))
+    # The contract checks load schemathesis and the schema (a second or two): before serving, not on the first
+    # exchange.
+    warm_up_checks()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await forwarder.aclose()
+
+    app = Starlette(
+        routes=[Route("/{path:path}", proxy, methods=_METHODS)],
+        middleware=[Middleware(GuardMiddleware, settings=lambda: guard)],
+        lifespan=lifespan,
+    )
     # Every line is flushed as written; closing only releases the file (call it once the server has stopped).
     app.state.close = writer.close
+    app.state.aclose = forwarder.aclose
+    # Started by the server on SIGTERM or Ctrl-C (mockserver/serving.py): exchanges in flight finish or get 503.
+    app.state.drain = drain
     return app

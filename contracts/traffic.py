@@ -38,6 +38,13 @@ def add_commands(commands: Any) -> None:
         metavar="S",
         help="seconds to wait for the API's answer to each forwarded request (default: 300)",
     )
+    record.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name accepted on loopback besides localhost and loopback IPs (repeatable), as for serve",
+    )
 
     diff = commands.add_parser(
         "diff",
@@ -162,7 +169,14 @@ def _record(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
-    app = recording_proxy(upstream, args.out, say=say, timeout=args.request_timeout)
+    app = recording_proxy(
+        upstream,
+        args.out,
+        say=say,
+        timeout=args.request_timeout,
+        host=args.host,
+        allowed_hosts=tuple(args.allowed_host),
+    )
     where = "" if is_loopback_url(upstream) else " (real traffic: each request your app sends is sent to the API)"
     try:
         serve_until_stopped(app, sock, announce=f"qolaba-mock recording on {url} -> {upstream}{where}, into {args.out}")

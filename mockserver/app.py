@@ -48,7 +48,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> S
         routes=[*api_routes(endpoints), Mount("/__admin", routes=admin.routes)],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         middleware=[
-            Middleware(GuardMiddleware, backend=backend),
+            Middleware(GuardMiddleware, settings=lambda: backend.config),
             Middleware(RecordingMiddleware, backend=backend),
             Middleware(ApiDispatch, endpoints=endpoints),
         ],

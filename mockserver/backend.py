@@ -6,7 +6,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.cassette import read_cassette
 from mockserver import envelope, fidelity, outputs
 from mockserver.clock import Clock
 from mockserver.config import Config
@@ -151,7 +150,7 @@ class Backend:
         if scope == "all" and namespace is None:
             self.outputs.clear()
             # Recorded answers are handed out from the first again, like the seeded sequences.
-            self.replay = _replay_of(self.config, self.replay)
+            self.replay = _replay_of(self.config)
 
     def _rate_limited(self, space: Namespace, token_id: str, body: Any) -> Reply | None:
         if space.limiter is None:
@@ -246,9 +245,8 @@ def _replay_settings(config: Config) -> tuple[str | None, bool, int]:
     return config.replay, config.replay_strict, config.max_tasks
 
 
-def _replay_of(config: Config, previous: Replay | None = None) -> Replay | None:
-    """The replay `config` asks for, fresh; the cassette of `previous` is reused rather than read again."""
-    if not config.replay:
+def _replay_of(config: Config) -> Replay | None:
+    """The replay `config` asks for, fresh; its cassette was read once, when the config was built."""
+    if config.cassette is None:
         return None
-    cassette = previous.cassette if previous is not None else read_cassette(config.replay)
-    return Replay(cassette, config.replay, config.replay_strict, max_tasks=config.max_tasks)
+    return Replay(config.cassette, str(config.replay), config.replay_strict, max_tasks=config.max_tasks)

@@ -6,6 +6,7 @@ Bad input gets one line on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from typing import NoReturn
@@ -213,8 +214,14 @@ def _serve(config: Config) -> int:
             file=sys.stderr,
         )
 
+    # Built before the URL is announced: a client that reads it may send at once (a cassette is already read).
+    app = create_app(config)
+    if config.cassette is not None:
+        # A replayed cassette lives as long as the process: the cyclic collector need never walk its million
+        # objects again (each full pass would stall the server for about a second).
+        gc.freeze()
     sock, url = listening_socket(config.host, config.port)
-    serve_until_stopped(create_app(config), sock, announce=f"qolaba-mock serving on {url}")
+    serve_until_stopped(app, sock, announce=f"qolaba-mock serving on {url}")
     return 0
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from contracts.cassette import Cassette
     from mockserver.faults import FaultRule
 
 ClockMode = Literal["system", "virtual"]
@@ -188,19 +191,28 @@ class Config:
                 parse_rate_limit(self.rate_limit)
             except RateLimitError as exc:
                 check.fail("rate_limit", f"rate_limit={exc}")
+        cassette = None
         if isinstance(self.replay, str):
-            from contracts.cassette import CassetteError, read_cassette
+            from contracts.cassette import CassetteError
 
             try:
-                read_cassette(self.replay)
+                cassette = _read_cassette(self.replay, self.max_latency if check.ok("max_latency") else None)
             except CassetteError as exc:
-                check.fail("replay", f"replay: {exc}")
+                check.fail("replay", str(exc))  # it names the file, the line and the value
+        # Read and checked once here, as the faults are parsed: the backend replays this one.
+        object.__setattr__(self, "_cassette", cassette)
 
     @property
     def fault_rules(self) -> tuple[FaultRule, ...]:
         """`faults`, parsed."""
         rules: tuple[FaultRule, ...] = self.__dict__["_fault_rules"]
         return rules
+
+    @property
+    def cassette(self) -> Cassette | None:
+        """`replay`, read and checked (None without one)."""
+        cassette: Cassette | None = self.__dict__["_cassette"]
+        return cassette
 
     @property
     def ttl(self) -> float:
@@ -264,3 +276,22 @@ def _is_host(host: object) -> bool:
         return True
     except ValueError:
         return _HOST_NAME.fullmatch(host) is not None
+
+
+def _read_cassette(path: str, max_seconds: float | None) -> Cassette:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        stamp = (0, 0, 0)  # read_cassette names what is wrong with the path
+    else:
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return _read_cassette_once(path, max_seconds, stamp)
+
+
+# `PATCH /__admin/config` builds a new Config, which validates everything again: the same unchanged file is not
+# read again (a 100,000-line cassette takes a second). One kept: the one a running fake replays.
+@functools.lru_cache(maxsize=1)
+def _read_cassette_once(path: str, max_seconds: float | None, stamp: tuple[int, int, int]) -> Cassette:
+    from contracts.cassette import read_cassette
+
+    return read_cassette(path, max_seconds=max_seconds)

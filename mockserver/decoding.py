@@ -43,15 +43,18 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def parse_value(raw: bytes) -> Any:
-    """Decode any JSON value under the rules above; InvalidJson says what is wrong."""
+def parse_value(raw: bytes, *, max_depth: int = MAX_DEPTH, subject: str = "The request body") -> Any:
+    """Decode any JSON value under the rules above; InvalidJson says what is wrong, naming `subject`.
+
+    The cassette reader uses it too (a cassette line wraps a body in a few levels of its own).
+    """
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidJson(_explain(raw, exc)) from None
+        raise InvalidJson(_explain(raw, exc, subject, max_depth)) from None
     # Counting brackets is cheap; only a body that could be too deep is walked.
-    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
-        raise InvalidJson(f"The request body nests deeper than {MAX_DEPTH} levels.")
+    if raw.count(b"[") + raw.count(b"{") > max_depth and _deeper_than(value, max_depth):
+        raise InvalidJson(f"{subject} nests deeper than {max_depth} levels.")
     return value
 
 
@@ -72,36 +75,36 @@ def _deeper_than(value: Any, limit: int) -> bool:
 _POSITION = re.compile(r": line \d+ column \d+ \(char \d+\)$")
 
 
-def _explain(raw: bytes, exc: orjson.JSONDecodeError) -> str:
+def _explain(raw: bytes, exc: orjson.JSONDecodeError, subject: str, max_depth: int) -> str:
     # orjson's wording is terse; the standard parser names NaN, Infinity and broken syntax better.
     # Only a body already refused pays for this second look.
     reason = str(exc)
+    inside = subject[0].lower() + subject[1:]
     if "not valid UTF-8" in reason:
-        return "The request body is not valid JSON: it is not UTF-8 text."
+        return f"{subject} is not valid JSON: it is not UTF-8 text."
     if "surrogate" in reason:
-        return "The request body holds a lone surrogate (\\ud800-\\udfff), which is not valid Unicode."
+        return f"{subject} holds a lone surrogate (\\ud800-\\udfff), which is not valid Unicode."
     if "depth limit" in reason:
-        return f"The request body nests deeper than {MAX_DEPTH} levels."
+        return f"{subject} nests deeper than {max_depth} levels."
     if "infinity when parsed" in reason:
-        return "A number in the request body is too large to represent."
+        return f"A number in {inside} is too large to represent."
+
+    def reject_constant(name: str) -> Any:
+        raise InvalidJson(f"{subject} contains {name}, which JSON does not allow.")
+
+    def finite_float(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise InvalidJson(f"A number in {inside} is too large to represent.")
+        return value
+
     try:
-        json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        json.loads(raw, parse_constant=reject_constant, parse_float=finite_float)
     except InvalidJson as named:
         return str(named)
     except (ValueError, RecursionError) as stdlib:
         reason = str(stdlib)
-    return f"The request body is not valid JSON: {_short(_POSITION.sub('', reason))}"
-
-
-def _reject_constant(name: str) -> Any:
-    raise InvalidJson(f"The request body contains {name}, which JSON does not allow.")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise InvalidJson("A number in the request body is too large to represent.")
-    return value
+    return f"{subject} is not valid JSON: {_short(_POSITION.sub('', reason))}"
 
 
 def _json_type(value: Any) -> str:

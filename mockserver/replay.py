@@ -17,9 +17,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.cassette import Cassette, Exchange
+import orjson
+
+from contracts.cassette import Cassette, Exchange, collector_paused
 from contracts.schema import STATUS, SUBMIT, base_path, operation_of, operation_path
 from mockserver import envelope
+from mockserver.decoding import InvalidJson, parse_value
 from mockserver.envelope import Reply
 from mockserver.images import OutputImage, OutputStyle, digest, floor_to_multiple_of_8
 from mockserver.outputs import OutputStore, new_uuid
@@ -27,6 +30,8 @@ from mockserver.outputs import OutputStore, new_uuid
 _TERMINAL = ("SUCCESS", "FAILED")
 # Recorded response headers a replayed answer carries (the content type is the transport's).
 _REPLAYED_HEADERS = ("retry-after", "www-authenticate", "allow")
+# Answers HTTP forbids a body in, whatever the recording holds.
+_BODILESS = (204, 304)
 
 
 @dataclass
@@ -64,11 +69,11 @@ class Replay:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        for exchange in self.cassette.exchanges:
-            if exchange.task is None:  # a poll belongs to its task's timeline, not to the matching
-                self._queues.setdefault(
-                    _key(exchange.method, exchange.path, exchange.auth, _body(exchange)), []
-                ).append(exchange)
+        with collector_paused():
+            for exchange in self.cassette.exchanges:
+                if exchange.task is None:  # a poll belongs to its task's timeline, not to the matching
+                    key = _key(exchange.method, exchange.path, exchange.auth, _body(exchange))
+                    self._queues.setdefault(key, []).append(exchange)
 
     def answer(
         self,
@@ -137,6 +142,8 @@ class Replay:
         elif body is None:
             body = {"text": recorded.response.text} if recorded.response.text else {}
         headers = {name: value for name, value in recorded.headers.items() if name in _REPLAYED_HEADERS}
+        if recorded.status in _BODILESS:
+            return Reply(recorded.status, {}, headers=headers, fault="replay", raw=b"")
         # A sync generation is held as long as it was recorded taking; anything else (a refusal, a poll, a queued
         # submit) answers at once: its recorded time was the network's, not the backend's work.
         delay = recorded.seconds if _generated(recorded) else 0.0
@@ -177,7 +184,15 @@ def _side(value: Any) -> int:
 def _key(method: str, path: str, auth: str | None, body: Any) -> tuple[str, ...]:
     operation_id = operation_of(path)
     path = operation_path(operation_id) if operation_id else path.removeprefix(base_path())
-    return (method.upper(), path, str(auth), json.dumps(body, sort_keys=True))
+    return (method.upper(), path, str(auth), _canonical(body))
+
+
+def _canonical(body: Any) -> str:
+    # orjson: a cassette of 100,000 exchanges is keyed in a tenth of the time json.dumps takes.
+    try:
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:  # an integer past 64 bits, which only the standard library writes
+        return json.dumps(body, sort_keys=True)
 
 
 def _auth(authorization: str | None) -> str | None:
@@ -192,10 +207,13 @@ def _body(exchange: Exchange) -> Any:
 
 
 def _decoded(raw: bytes) -> Any:
+    # Read as the recorder read it (contracts.cassette.Message.of): JSON the fake reads, else the text.
+    if not raw:
+        return None
     try:
-        return json.loads(raw) if raw.strip() else None
-    except ValueError:
-        return raw.decode("utf-8", "replace") or None
+        return parse_value(raw)
+    except InvalidJson:
+        return raw.decode("utf-8", "replace")
 
 
 def _queued(exchange: Exchange) -> bool:

@@ -101,6 +101,10 @@ class DrainingServer(uvicorn.Server):
             await asyncio.sleep(0.01)
         self.settling = False
         await super().shutdown(sockets)
+        # What the app keeps open in this loop (the recording proxy's pooled client) closes before the loop ends.
+        closing = getattr(self._state, "aclose", None)
+        if closing is not None:
+            await closing()
 
 
 def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
