@@ -41,9 +41,8 @@ def add_commands(commands: Any) -> None:
     record.add_argument(
         "--allowed-host",
         action="append",
-        default=[],
         metavar="NAME",
-        help="a Host name accepted on loopback besides localhost and loopback IPs (repeatable), as for serve",
+        help="another Host name to accept on loopback (repeatable, as for serve; default: none)",
     )
 
     diff = commands.add_parser(
@@ -175,7 +174,7 @@ def _record(args: argparse.Namespace) -> int:
         say=say,
         timeout=args.request_timeout,
         host=args.host,
-        allowed_hosts=tuple(args.allowed_host),
+        allowed_hosts=tuple(args.allowed_host or ()),
     )
     where = "" if is_loopback_url(upstream) else " (real traffic: each request your app sends is sent to the API)"
     try:

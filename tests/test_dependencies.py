@@ -23,10 +23,12 @@ DEPTRY = Path(sys.executable).parent / "deptry"
 # The modules that need the `contract` extra: the contract tools built on schemathesis. Every other module of
 # ours must import without it (the fake, the fixtures, the strategies, the cassette, the CLI's parser).
 NEEDS_THE_CONTRACT_EXTRA = {
+    "contracts.cassette_recorder",
     "contracts.checks",
     "contracts.failures",
     "contracts.followup_checks",
     "contracts.queued_tasks",
+    "contracts.record",
     "contracts.refusal_checks",
     "contracts.runner",
     "contracts.safety",
