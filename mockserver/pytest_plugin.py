@@ -13,6 +13,7 @@ pytest and stdlib: Starlette, respx, Pillow and the contract are imported by the
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn, cast
@@ -225,6 +226,26 @@ _RUNNING_TEST = pytest.StashKey["pytest.Item"]()
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # `qolaba_fake` is session-scoped, so it cannot ask pytest for the test's markers; it reads them here.
     item.config.stash[_RUNNING_TEST] = item
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Hypothesis's own plugin imports all of Hypothesis in its terminal summary, used or not
+    # (`from hypothesis.internal.observability import _WROTE_TO` in _hypothesis_pytestplugin.py): about 0.4 s
+    # added to every pytest session of anyone who installed qolaba-mock. Where no test imported Hypothesis and
+    # no report carries its statistics or failing examples (an xdist worker's), that summary has nothing to
+    # say, so its plugin is let go before the summary runs.
+    plugin = session.config.pluginmanager.get_plugin("hypothesispytest")
+    if plugin is None or "hypothesis" in sys.modules:
+        return
+    keys = {getattr(plugin, "STATS_KEY", None), getattr(plugin, "FAILING_EXAMPLES_KEY", None)}
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if None in keys or reporter is None:
+        return
+    for reports in reporter.stats.values():
+        if any(keys & getattr(report, "__dict__", {}).keys() for report in reports):
+            return
+    session.config.pluginmanager.unregister(plugin)
 
 
 def _config_or_fail(test: pytest.Item, **overrides: Any) -> Config:
