@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,8 +23,9 @@ from portrait_booth.qolaba import (
 
 pytestmark = pytest.mark.anyio
 SELFIE = "https://example.com/face.jpg"
-# Recorded with `qolaba-mock record` in front of a server answering as production does.
-CASSETTE = Path(__file__).parent / "portrait_by_the_sea.jsonl"
+# Recorded with `qolaba-mock record` in front of a server answering as production does; a relative path in the
+# marker is read from this file's folder.
+CASSETTE = "portrait_by_the_sea.jsonl"
 
 
 @pytest.mark.qolaba(latency="fixed:30s", seed=5)
@@ -60,7 +60,7 @@ def test_a_live_server_answers_another_process_s_client(qolaba_server):
     assert reply.json()["status"] == "PENDING"
 
 
-@pytest.mark.qolaba(cassette=str(CASSETTE))
+@pytest.mark.qolaba(cassette=CASSETTE)
 async def test_a_recorded_production_job_replays_on_the_fake_s_clock(qolaba_client, qolaba_mock):
     task_id = await queue_portrait(qolaba_client, portrait_request(SELFIE, "a portrait by the sea"))
     assert (await portrait_status(qolaba_client, task_id))[0] == "PENDING"
@@ -73,7 +73,7 @@ async def test_a_recorded_production_job_replays_on_the_fake_s_clock(qolaba_clie
     assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
 
 
-@pytest.mark.qolaba(cassette=str(CASSETTE))
+@pytest.mark.qolaba(cassette=CASSETTE)
 async def test_production_s_own_refusal_of_a_missing_token_replays(qolaba_client):
     del qolaba_client.headers["Authorization"]
     answer = await qolaba_client.post("/getImagetoImage", json=portrait_request(SELFIE, "a portrait by the sea"))
@@ -96,8 +96,23 @@ def call_fake(send: Any) -> Any:
 
 
 @settings(max_examples=25, database=None, derandomize=True)
+@given(invalid=strategies.invalid_face_requests())
+def test_the_booth_reports_the_field_the_api_refused(qolaba_fake, invalid):
+    # qolaba_fake is session-scoped, so Hypothesis accepts it; each example gets the fake afresh.
+    async def send(mock: Any) -> None:
+        headers = {"Authorization": "Bearer sk-booth"}
+        async with httpx.AsyncClient(transport=mock.async_transport(), base_url="http://fake", headers=headers) as http:
+            await submit(http, invalid.body)
+
+    with qolaba_fake() as mock, pytest.raises(Refused) as refused:
+        asyncio.run(send(mock))
+    assert invalid.field in refused.value.fields
+    assert len(mock.journal) == 1
+
+
+@settings(max_examples=25, database=None, derandomize=True)
 @given(strategies.invalid_face_requests())
-def test_the_booth_reports_the_field_the_api_refused(invalid):
+def test_the_booth_reports_the_field_without_the_fixtures(invalid):
     with pytest.raises(Refused) as refused:
         call_fake(lambda http: submit(http, invalid.body))
     assert invalid.field in refused.value.fields
