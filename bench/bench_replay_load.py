@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from contracts.cassette import Exchange, Message, read_cassette
-from contracts.cassette_writer import CassetteWriter
+from contracts.cassette.jsonl import Exchange, Message, read_cassette
+from contracts.cassette.jsonl_writer import CassetteWriter
 from mockserver import Config, create_app
 
 EXCHANGES = 100_000

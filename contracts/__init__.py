@@ -14,7 +14,7 @@ Usage:
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from contracts.schema import (
+from contracts.spec.schema import (
     STATUS,
     SUBMIT,
     FieldRule,
@@ -30,31 +30,31 @@ from contracts.schema import (
 )
 
 if TYPE_CHECKING:  # type checkers see the real names; at run time `__getattr__` imports them when first used
-    from contracts.cassette import Cassette, CassetteError, read_cassette
-    from contracts.comparison import DiffReport
-    from contracts.diff import diff_cassette, diff_live
-    from contracts.outcome import RunOutcome
-    from contracts.probe import ProbeReport, run_probe
-    from contracts.record import recording_proxy
-    from contracts.runner import RunOptions, run_contract
-    from contracts.target import Target, TargetError
+    from contracts.cassette.jsonl import Cassette, CassetteError, read_cassette
+    from contracts.client.target import Target, TargetError
+    from contracts.probe.matrix import ProbeReport, run_probe
+    from contracts.run.engine import RunOptions, run_contract
+    from contracts.run.outcome import RunOutcome
+    from contracts.traffic.comparison import DiffReport
+    from contracts.traffic.diff import diff_cassette, diff_live
+    from contracts.traffic.recording_proxy import recording_proxy
 
 # The tools, each from the module that owns it, imported on first use.
 _TOOLS = {
-    "Cassette": "contracts.cassette",
-    "CassetteError": "contracts.cassette",
-    "DiffReport": "contracts.comparison",
-    "ProbeReport": "contracts.probe",
-    "RunOptions": "contracts.runner",
-    "RunOutcome": "contracts.outcome",
-    "Target": "contracts.target",
-    "TargetError": "contracts.target",
-    "diff_cassette": "contracts.diff",
-    "diff_live": "contracts.diff",
-    "read_cassette": "contracts.cassette",
-    "recording_proxy": "contracts.record",
-    "run_contract": "contracts.runner",
-    "run_probe": "contracts.probe",
+    "Cassette": "contracts.cassette.jsonl",
+    "CassetteError": "contracts.cassette.jsonl",
+    "DiffReport": "contracts.traffic.comparison",
+    "ProbeReport": "contracts.probe.matrix",
+    "RunOptions": "contracts.run.engine",
+    "RunOutcome": "contracts.run.outcome",
+    "Target": "contracts.client.target",
+    "TargetError": "contracts.client.target",
+    "diff_cassette": "contracts.traffic.diff",
+    "diff_live": "contracts.traffic.diff",
+    "read_cassette": "contracts.cassette.jsonl",
+    "recording_proxy": "contracts.traffic.recording_proxy",
+    "run_contract": "contracts.run.engine",
+    "run_probe": "contracts.probe.matrix",
 }
 
 __all__ = [
@@ -92,7 +92,7 @@ def __getattr__(name: str) -> Any:
         try:
             module = importlib.import_module(_TOOLS[name])
         except ModuleNotFoundError as missing:
-            from contracts.extra import INSTALL_HINT
+            from contracts.cli.extra import INSTALL_HINT
 
             if (missing.name or "").partition(".")[0] != "schemathesis":
                 raise

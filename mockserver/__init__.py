@@ -10,21 +10,21 @@ import typing
 
 if typing.TYPE_CHECKING:
     from mockserver.app import create_app
-    from mockserver.clock import Clock, SystemClock, VirtualClock
-    from mockserver.config import Config, ConfigError
-    from mockserver.testing import QolabaMock
+    from mockserver.behaviour.clock import Clock, SystemClock, VirtualClock
+    from mockserver.config.settings import Config, ConfigError
+    from mockserver.testing.handle import QolabaMock
 
 __all__ = ["Clock", "Config", "ConfigError", "QolabaMock", "SystemClock", "VirtualClock", "create_app"]
 
 # Imported on first use: the pytest plugin lives in this package and loads in every pytest session of
 # anyone who installed it, so importing the package must not pull in Starlette, Pillow or the contract.
 _HOMES = {
-    "Clock": "mockserver.clock",
-    "Config": "mockserver.config",
-    "ConfigError": "mockserver.config",
-    "QolabaMock": "mockserver.testing",
-    "SystemClock": "mockserver.clock",
-    "VirtualClock": "mockserver.clock",
+    "Clock": "mockserver.behaviour.clock",
+    "Config": "mockserver.config.settings",
+    "ConfigError": "mockserver.config.settings",
+    "QolabaMock": "mockserver.testing.handle",
+    "SystemClock": "mockserver.behaviour.clock",
+    "VirtualClock": "mockserver.behaviour.clock",
     "create_app": "mockserver.app",
 }
 

@@ -13,16 +13,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from contracts import max_request_bytes
-from mockserver import auth, envelope, namespaces
-from mockserver.backend import Backend
-from mockserver.bodies import BodyTimedOut, BodyTooLarge, ClientGone, read_body
-from mockserver.clock import VirtualClock
-from mockserver.config import CONFIG_KEYS, Config, ConfigError
-from mockserver.decoding import InvalidJson, parse_object
-from mockserver.faults import FaultError, parse_fault
-from mockserver.latency import LatencyError, parse_latency
-from mockserver.namespaces import Namespace
+from contracts.spec.schema import max_request_bytes
+from contracts.spec.strict_json import InvalidJson, parse_object
+from mockserver.behaviour.clock import VirtualClock
+from mockserver.behaviour.faults import FaultError, parse_fault
+from mockserver.behaviour.latency import LatencyError, parse_latency
+from mockserver.config.settings import CONFIG_KEYS, Config, ConfigError
+from mockserver.http.body_reader import BodyTimedOut, BodyTooLarge, ClientGone, read_body
+from mockserver.sim import namespaces
+from mockserver.sim.backend import Backend
+from mockserver.sim.namespaces import Namespace
+from mockserver.wire import auth, envelope
 
 # Keys that can change on a running server; host, port and the clock are fixed at start.
 PATCHABLE = frozenset({"tokens", "latency", "faults", "fidelity", "rate_limit", "result_ttl", "gateway_timeout"})

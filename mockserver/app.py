@@ -14,17 +14,18 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
-from mockserver import admin, envelope
-from mockserver.backend import Backend
-from mockserver.clock import Clock
-from mockserver.config import Config
-from mockserver.connection_faults import ConnectionFaultMiddleware
-from mockserver.envelope import Reply
-from mockserver.fidelity.answers import EnvelopeAnswers
-from mockserver.guards import GuardMiddleware
-from mockserver.holding import Drain
-from mockserver.recording import RecordingMiddleware
-from mockserver.routes import ApiDispatch, api_endpoints, api_routes, reply_response
+from mockserver import admin
+from mockserver.behaviour.clock import Clock
+from mockserver.behaviour.fidelity.answers import EnvelopeAnswers
+from mockserver.config.settings import Config
+from mockserver.http.connection_faults import ConnectionFaultMiddleware
+from mockserver.http.guards import GuardMiddleware
+from mockserver.http.holding import Drain
+from mockserver.http.journal_recorder import RecordingMiddleware
+from mockserver.http.routes import ApiDispatch, api_endpoints, api_routes, reply_response
+from mockserver.sim.backend import Backend
+from mockserver.wire import envelope
+from mockserver.wire.envelope import Reply
 
 logger = logging.getLogger("qolaba_mock")
 

@@ -11,12 +11,12 @@ import os
 import sys
 from typing import NoReturn
 
-from contracts import contract_json, contract_text
-from contracts.extra import CONTRACT_COMMANDS, MissingExtra, require_contract_tools
-from contracts.target import TargetError
-from mockserver.config import Config, ConfigError
-from mockserver.config_sources import load_config
-from mockserver.fidelity import ALIASES
+from contracts.cli.extra import CONTRACT_COMMANDS, MissingExtra, require_contract_tools
+from contracts.client.target import TargetError
+from contracts.spec.schema import contract_json, contract_text
+from mockserver.behaviour.fidelity.profiles import ALIASES
+from mockserver.config.settings import Config, ConfigError
+from mockserver.config.sources import load_config
 
 USAGE_ERROR = 2
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
@@ -119,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     spec = commands.add_parser("spec", help="print the contract (contracts/openapi.yaml)")
     spec.add_argument("--json", action="store_true", help="print it as JSON instead of YAML (default: YAML)")
 
-    from contracts import commands as contract_commands
-    from contracts import traffic
+    from contracts.cli import contract_commands
+    from contracts.cli import traffic_commands as traffic
 
     contract_commands.add_commands(commands)
     traffic.add_commands(commands)
@@ -141,11 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in CONTRACT_COMMANDS:
             require_contract_tools(args.command)
         if args.command in {"contract", "probe"}:
-            from contracts.commands import run
+            from contracts.cli.contract_commands import run
 
             return run(args, os.environ)
         if args.command in {"record", "diff"}:
-            from contracts import traffic
+            from contracts.cli import traffic_commands as traffic
 
             return traffic.run(args, os.environ)
         return _serve(_serve_config(args))
@@ -204,8 +204,8 @@ def _spec(as_json: bool) -> int:
 
 def _serve(config: Config) -> int:
     from mockserver.app import create_app
-    from mockserver.guards import is_loopback
-    from mockserver.serving import listening_socket, serve_until_stopped
+    from mockserver.http.guards import is_loopback
+    from mockserver.server.draining import listening_socket, serve_until_stopped
 
     if not is_loopback(config.host) and not config.tokens:
         print(

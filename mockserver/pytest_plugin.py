@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import pytest
 
-from mockserver._test_config import MARKER_KEYS, PLUGIN_MARKER_KEYS, config_for
+from mockserver.config.marker import MARKER_KEYS, PLUGIN_MARKER_KEYS, config_for
 
 if TYPE_CHECKING:
     import httpx
     import respx
 
-    from mockserver.config import Config
-    from mockserver.server import LiveServer
-    from mockserver.testing import QolabaMock
+    from mockserver.config.settings import Config
+    from mockserver.server.live_server import LiveServer
+    from mockserver.testing.handle import QolabaMock
 
 MARKER_HELP = (
     f"qolaba({', '.join(f'{key}=...' for key in (*MARKER_KEYS, *PLUGIN_MARKER_KEYS))}): "
@@ -63,7 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
-    from mockserver._url_prefixes import url_prefixes
+    from mockserver.testing.url_prefixes import url_prefixes
 
     try:
         url_prefixes(config.getini("qolaba_pass_through"), name="qolaba_pass_through")
@@ -88,7 +88,7 @@ def qolaba_token(qolaba_config: Config) -> str:
 def qolaba_base_url(request: pytest.FixtureRequest) -> str:
     """The base URL `qolaba_respx` sends to the fake: --qolaba-base-url, ini qolaba_base_url, else production's."""
     _require_own_packages()
-    from contracts import production_base_url
+    from contracts.spec.schema import production_base_url
 
     configured = request.config.getoption("qolaba_base_url") or request.config.getini("qolaba_base_url")
     return str(configured or production_base_url())
@@ -98,7 +98,7 @@ def qolaba_base_url(request: pytest.FixtureRequest) -> str:
 def qolaba_pass_through(request: pytest.FixtureRequest) -> tuple[str, ...]:
     """URL prefixes `qolaba_respx` lets through to the real network: the closest `qolaba(pass_through=[...])`
     marker, else ini `qolaba_pass_through`, else none (any call outside the fake then raises)."""
-    from mockserver._url_prefixes import url_prefixes
+    from mockserver.testing.url_prefixes import url_prefixes
 
     marker = next((m for m in request.node.iter_markers("qolaba") if "pass_through" in m.kwargs), None)
     if marker is None:
@@ -114,8 +114,8 @@ def qolaba_pass_through(request: pytest.FixtureRequest) -> tuple[str, ...]:
 def qolaba_mock(qolaba_config: Config) -> Iterator[QolabaMock]:
     """The fake in-process on a virtual clock, and its handle: journal, clock/advance, faults, latency, verdicts."""
     from mockserver.app import create_app
-    from mockserver.clock import VirtualClock
-    from mockserver.testing import QolabaMock
+    from mockserver.behaviour.clock import VirtualClock
+    from mockserver.testing.handle import QolabaMock
 
     with QolabaMock(create_app(qolaba_config, clock=VirtualClock())) as mock:
         yield mock
@@ -156,9 +156,9 @@ def make_qolaba_server() -> Iterator[LiveServer]:
     `advance()` while it waits, and a sync client (requests) never is.
     """
     _require_own_packages()
-    from mockserver.clock import VirtualClock
-    from mockserver.config import Config
-    from mockserver.server import LiveServer
+    from mockserver.behaviour.clock import VirtualClock
+    from mockserver.config.settings import Config
+    from mockserver.server.live_server import LiveServer
 
     with LiveServer(Config(clock="virtual"), clock=VirtualClock(autojump=True)) as server:
         yield server
@@ -167,7 +167,7 @@ def make_qolaba_server() -> Iterator[LiveServer]:
 @pytest.fixture
 def qolaba_server(make_qolaba_server: LiveServer, qolaba_config: Config) -> Iterator[QolabaMock]:
     """The session's live fake, reconfigured for this test and reset; `.url` is its base URL."""
-    from mockserver.testing import QolabaMock
+    from mockserver.testing.handle import QolabaMock
 
     make_qolaba_server.app.state.backend.reconfigure(qolaba_config)
     with QolabaMock(make_qolaba_server) as mock:
@@ -181,9 +181,9 @@ def qolaba_fake(pytestconfig: pytest.Config) -> Iterator[QolabaFake]:
     and configured for the running test by `with qolaba_fake() as mock:` in each example."""
     _require_own_packages()
     from mockserver.app import create_app
-    from mockserver.clock import VirtualClock
-    from mockserver.config import Config
-    from mockserver.testing import QolabaMock
+    from mockserver.behaviour.clock import VirtualClock
+    from mockserver.config.settings import Config
+    from mockserver.testing.handle import QolabaMock
 
     with QolabaMock(create_app(Config(clock="virtual"), clock=VirtualClock())) as mock:
         yield QolabaFake(mock, pytestconfig)
@@ -249,7 +249,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def _config_or_fail(test: pytest.Item, **overrides: Any) -> Config:
-    from mockserver.config import ConfigError
+    from mockserver.config.settings import ConfigError
 
     try:
         return config_for(test, **overrides)
@@ -266,7 +266,7 @@ def _fail(message: str) -> NoReturn:
 
 
 def _require_own_packages() -> None:
-    from mockserver._shadowing import shadowing
+    from mockserver.testing.shadowing import shadowing
 
     clash = shadowing(NEEDED_PACKAGES)
     if clash is not None:

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from contracts import FieldRule
+from contracts.spec.schema import FieldRule
 
 
 @dataclass(frozen=True)

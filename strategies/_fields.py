@@ -11,7 +11,7 @@ import jsonschema_rs
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from contracts import STATUS, SUBMIT, FieldRule, field_rules, request_schema
+from contracts.spec.schema import STATUS, SUBMIT, FieldRule, field_rules, request_schema
 from strategies._bounds import (
     Edge,
     int_high,

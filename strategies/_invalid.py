@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from contracts import SUBMIT
+from contracts.spec.schema import SUBMIT
 from strategies._bounds import int_high, int_low, lower_bound, upper_bound
 from strategies._fields import FieldModel, models
 from strategies._urls import broken_image_urls

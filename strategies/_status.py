@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from contracts import STATUS
+from contracts.spec.schema import STATUS
 from strategies._valid import pins_for, request_bodies
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from contracts import SUBMIT
+from contracts.spec.schema import SUBMIT
 from strategies._fields import FieldModel, models
 
 # Marks the "absent" edge of an optional field.

@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from mockserver import Config, VirtualClock, create_app
-from mockserver.backend import Backend
+from mockserver.sim.backend import Backend
 from strategies import load_profile
 
 # Registered and loaded here, in the rootdir conftest, so no test runs under Hypothesis's default 200 ms

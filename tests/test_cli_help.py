@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from mockserver.cli import build_parser, main
-from mockserver.config import Config
+from mockserver.config.settings import Config
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 # Settings `serve` fills in itself before Config's own defaults (mockserver/cli.py, `_serve_config`).

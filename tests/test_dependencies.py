@@ -22,17 +22,17 @@ DEPTRY = Path(sys.executable).parent / "deptry"
 
 # The modules that need the `contract` extra: the contract tools built on schemathesis. Every other module of
 # ours must import without it (the fake, the fixtures, the strategies, the cassette, the CLI's parser).
-NEEDS_THE_CONTRACT_EXTRA = {
-    "contracts.cassette_recorder",
+# `contracts.checks` registers its checks with schemathesis when imported, so each module in it needs the extra.
+CHECKS = {
     "contracts.checks",
-    "contracts.failures",
-    "contracts.followup_checks",
-    "contracts.queued_tasks",
-    "contracts.record",
-    "contracts.refusal_checks",
-    "contracts.runner",
-    "contracts.safety",
-    "contracts.validation",
+    *(f"contracts.checks.{path.stem}" for path in (ROOT / "contracts" / "checks").glob("[!_]*.py")),
+}
+NEEDS_THE_CONTRACT_EXTRA = CHECKS | {
+    "contracts.run.engine",
+    "contracts.run.failures",
+    "contracts.run.queued_tasks",
+    "contracts.traffic.proxy_recorder",
+    "contracts.traffic.recording_proxy",
 }
 # Run in a fresh interpreter where schemathesis cannot be imported, as in an install without the extra.
 WITHOUT_SCHEMATHESIS = "import sys; sys.modules['schemathesis'] = None\n"
@@ -98,14 +98,15 @@ def test_deptry_passes_on_the_pyproject_as_it_is() -> None:
 
 def test_only_the_contract_tools_need_the_contract_extra() -> None:
     walk = """
-import importlib, pkgutil
+import importlib, pathlib
 failed = []
 for package in ("mockserver", "contracts", "strategies"):
-    for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+    for path in sorted(pathlib.Path(package).rglob("*.py")):
+        name = ".".join(path.with_suffix("").parts).removesuffix(".__init__")
         try:
-            importlib.import_module(info.name)
+            importlib.import_module(name)
         except ImportError:
-            failed.append(info.name)
+            failed.append(name)
 print("\\n".join(sorted(failed)))
 """
     result = subprocess.run(
@@ -121,7 +122,7 @@ import httpx
 from hypothesis import given, settings
 import strategies
 from mockserver import Config, VirtualClock, create_app
-from mockserver.testing import QolabaMock
+from mockserver.testing.handle import QolabaMock
 
 with QolabaMock(create_app(Config(), clock=VirtualClock())) as mock:
     client = httpx.Client(transport=mock.transport(), base_url="http://fake", headers={"Authorization": "Bearer t"})

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.testing import QolabaMock
+from mockserver.testing.handle import QolabaMock
 from tests.conftest import AUTH, valid_body
 
 pytestmark = [pytest.mark.anyio, pytest.mark.qolaba(seed=11, latency="fixed:20s")]

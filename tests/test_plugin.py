@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mockserver import Config
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 
 pytest_plugins = ["pytester"]
 

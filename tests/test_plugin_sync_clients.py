@@ -75,7 +75,7 @@ def test_latency_with_a_sync_client_live(qolaba_server):
 BLOCKED_IN_PROCESS = """
 import httpx
 from mockserver import Config, create_app
-from mockserver.testing import QolabaMock
+from mockserver.testing.handle import QolabaMock
 
 
 def test_blocked():

@@ -27,9 +27,10 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts import SUBMIT, field_rule
-from mockserver import Config, create_app, envelope
-from mockserver.server import LiveServer
-from mockserver.testing import QolabaMock
+from mockserver import Config, create_app
+from mockserver.server.live_server import LiveServer
+from mockserver.testing.handle import QolabaMock
+from mockserver.wire import envelope
 from tests.conftest import TOKEN
 
 SEED = 11

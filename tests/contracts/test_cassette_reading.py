@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.cassette import CassetteError, read_cassette
+from contracts.cassette.jsonl import CassetteError, read_cassette
 from mockserver import Config, ConfigError
 from mockserver.cli import main
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH
 
 HEADER = json.dumps({"qolaba_mock_cassette": 1, "upstream": "http://127.0.0.1:8000"})

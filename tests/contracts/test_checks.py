@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contracts import STATUS, SUBMIT, checks, field_rules, followup_checks, load_schema
-from contracts.lifecycle import PollSettings
+from contracts import STATUS, SUBMIT, checks, field_rules, load_schema
+from contracts.checks import followup_checks
+from contracts.client.polling import PollSettings
 from mockserver import Config, create_app
 from tests.conftest import AUTH, TOKEN, valid_body
 

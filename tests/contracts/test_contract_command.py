@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 
 from contracts import SUBMIT
-from contracts.commands import REMOTE_MAX_SPEND, REMOTE_RATE_LIMIT, contract_options
-from contracts.progress import progress_for
-from contracts.report import summary
-from contracts.runner import RunOptions, run_contract
-from contracts.safety import is_valid_request
-from contracts.target import Target, resolve_target
+from contracts.checks.spend_guard import is_valid_request
+from contracts.cli.contract_commands import REMOTE_MAX_SPEND, REMOTE_RATE_LIMIT, contract_options
+from contracts.client.progress import progress_for
+from contracts.client.target import Target, resolve_target
+from contracts.run.engine import RunOptions, run_contract
+from contracts.run.report import summary
 from mockserver import Config, create_app
 from mockserver.cli import main
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import TOKEN
 from tests.contracts.drifted_fakes import FINISHED_TASK_RESPELLED, DriftedApp, Exchange
 

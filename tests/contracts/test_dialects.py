@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from contracts.dialects import read_answer
-from contracts.runner import RunOptions, run_contract
-from contracts.target import Target
+from contracts.client.target import Target
+from contracts.run.engine import RunOptions, run_contract
+from contracts.spec.dialects import read_answer
 from mockserver import Config, create_app
 from mockserver.cli import main
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 
 SECRET = "sk-qolaba-dialects-4b1d"
 PYDANTIC = (

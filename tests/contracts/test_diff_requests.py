@@ -6,13 +6,13 @@ import httpx
 import pytest
 
 from contracts import SUBMIT
-from contracts._generated_cases import generated_cases
-from contracts._probe_cases import base_body
-from contracts.diff import _live_requests
-from contracts.schema import operation_path
-from contracts.validators import request_validator
+from contracts.probe.cases import base_body
+from contracts.probe.generated_cases import generated_cases
+from contracts.spec.schema import operation_path
+from contracts.spec.validators import request_validator
+from contracts.traffic.diff import _live_requests
 from mockserver import Config, create_app
-from mockserver.testing import QolabaMock
+from mockserver.testing.handle import QolabaMock
 from tests.conftest import TOKEN
 
 

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from contracts import RunOptions, RunOutcome, Target, run_contract, run_probe
 from mockserver.cli import main
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import TOKEN
 from tests.contracts.drifted_fakes import (
     CATALOGUE,

@@ -11,7 +11,7 @@ import pytest
 from starlette.types import ASGIApp
 
 from mockserver import Config, VirtualClock
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH, valid_body
 from tests.contracts.drifted_fakes import DRIFTS, FAITHFUL, contract_bound, handle, live
 

@@ -6,7 +6,6 @@ import schemathesis
 from hypothesis import settings
 from schemathesis import GenerationMode
 
-import contracts.checks  # noqa: F401 - registers the contract's own checks
 from contracts import load_schema
 from mockserver import Config, create_app
 from tests.conftest import TOKEN

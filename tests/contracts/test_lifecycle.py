@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contracts import STATUS, SUBMIT, load_schema
-from contracts.lifecycle import Link, PollSettings, poll_until_terminal, status_link
+from contracts.client.polling import Link, PollSettings, poll_until_terminal, status_link
 from tests.conftest import AUTH, valid_body
 
 QUEUED = {

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from contracts import STATUS, SUBMIT
-from contracts.schema import base_path, operation_of, served_paths
+from contracts.spec.schema import base_path, operation_of, served_paths
 from mockserver import Config, create_app
-from mockserver.testing import QolabaMock
+from mockserver.testing.handle import QolabaMock
 from tests.conftest import TOKEN, valid_body
 
 ROOT = Path(__file__).resolve().parents[2]

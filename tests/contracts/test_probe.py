@@ -13,11 +13,12 @@ import pytest
 from starlette.types import ASGIApp
 
 from contracts import STATUS, SUBMIT, field_rules
-from contracts.probe import ABSENT, ProbeReport, run_probe
-from contracts.target import Target
-from mockserver import Config, create_app, envelope
+from contracts.client.target import Target
+from contracts.probe.matrix import ABSENT, ProbeReport, run_probe
+from mockserver import Config, create_app
 from mockserver.cli import main
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
+from mockserver.wire import envelope
 from tests.conftest import TOKEN
 from tests.contracts.drifted_fakes import (
     CATALOGUE,

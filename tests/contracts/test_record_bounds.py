@@ -7,13 +7,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts import cassette_writer
-from contracts.cassette import read_cassette
-from contracts.cassette_writer import CassetteWriter
-from contracts.record import recording_proxy
-from contracts.schema import max_request_bytes
+from contracts.cassette import jsonl_writer as cassette_writer
+from contracts.cassette.jsonl import read_cassette
+from contracts.cassette.jsonl_writer import CassetteWriter
+from contracts.spec.schema import max_request_bytes
+from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 
 
 def test_a_body_past_the_api_limit_is_refused_with_413_and_not_recorded(tmp_path: Path) -> None:

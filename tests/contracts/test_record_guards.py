@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.record import recording_proxy
+from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH
 
 JSON = {"Content-Type": "application/json"}

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.cassette import read_cassette
-from contracts.record import recording_proxy
+from contracts.cassette.jsonl import read_cassette
+from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH
 
 HOSTILE = [
@@ -97,7 +97,7 @@ def test_an_upstream_answer_that_is_not_json_is_forwarded_as_it_came_and_recorde
 
 
 def test_a_value_json_cannot_hold_is_made_plain_rather_than_losing_its_line() -> None:
-    from contracts.cassette_writer import encode_line
+    from contracts.cassette.jsonl_writer import encode_line
 
     line = encode_line({"seq": 1, "at": float("nan"), "request": {"text": "\ud800x"}})
 

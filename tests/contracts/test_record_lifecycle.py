@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from contracts.cassette import read_cassette
-from contracts.record import recording_proxy
+from contracts.cassette.jsonl import read_cassette
+from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH, valid_body
 
 # Generous: it only keeps a broken build from hanging the suite.

@@ -9,12 +9,12 @@ import shlex
 import pytest
 
 from contracts import SUBMIT
-from contracts.followup_checks import MADE_UP_TOKEN
-from contracts.outcome import FailureRecord, RunOutcome
-from contracts.report import summary
-from contracts.runner import RunOptions, run_contract
-from contracts.safety import is_valid_request
-from contracts.target import TOKEN_PLACEHOLDER, Target
+from contracts.checks.followup_checks import MADE_UP_TOKEN
+from contracts.checks.spend_guard import is_valid_request
+from contracts.client.target import TOKEN_PLACEHOLDER, Target
+from contracts.run.engine import RunOptions, run_contract
+from contracts.run.outcome import FailureRecord, RunOutcome
+from contracts.run.report import summary
 from mockserver import Config, create_app
 from tests.conftest import TOKEN
 from tests.contracts.drifted_fakes import DRIFTS

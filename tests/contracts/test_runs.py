@@ -6,8 +6,9 @@ import gc
 
 import schemathesis
 
-from contracts import load_schema, runs
-from contracts.runs import Run, run_of, run_over
+from contracts import load_schema
+from contracts.checks import run_registry as runs
+from contracts.checks.run_registry import Run, run_of, run_over
 
 
 def _schema() -> object:

@@ -8,15 +8,8 @@ import pytest
 import schemathesis
 
 from contracts import STATUS, SUBMIT, load_schema
-from contracts.runs import Run, run_over
-from contracts.safety import (
-    SpendGuard,
-    SpendRefused,
-    before_call,
-    filter_case,
-    is_valid_request,
-    poisoned,
-)
+from contracts.checks.run_registry import Run, run_over
+from contracts.checks.spend_guard import SpendGuard, SpendRefused, before_call, filter_case, is_valid_request, poisoned
 from tests.conftest import valid_body
 
 schema = schemathesis.openapi.from_dict(load_schema())

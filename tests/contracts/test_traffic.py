@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.cassette import CassetteError, read_cassette
-from contracts.record import recording_proxy
+from contracts.cassette.jsonl import CassetteError, read_cassette
+from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config, VirtualClock
 from mockserver.cli import main
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import TOKEN, valid_body
 from tests.contracts.drifted_fakes import DRIFTS, live
 

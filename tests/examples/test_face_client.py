@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from mockserver.examples.face_client import DeadlineExceeded, FaceClient, GenerationFailed, Rejected, Unavailable
-from mockserver.testing import QolabaMock
+from mockserver.testing.handle import QolabaMock
 
 pytestmark = [pytest.mark.anyio, pytest.mark.qolaba(seed=3, latency="fixed:20s")]
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from mockserver.examples.face_client import FaceClient, GenerationFailed, Rejected
-from mockserver.testing import QolabaMock
+from mockserver.testing.handle import QolabaMock
 from tests.examples.test_face_client import REQUEST, on_virtual_time
 
 pytestmark = pytest.mark.anyio

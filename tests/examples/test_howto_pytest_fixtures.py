@@ -9,7 +9,7 @@ import httpx
 import pytest
 import requests
 
-from mockserver.testing import QolabaMock
+from mockserver.testing.handle import QolabaMock
 
 pytestmark = pytest.mark.anyio
 

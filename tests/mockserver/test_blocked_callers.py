@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from mockserver import Config, VirtualClock, create_app
-from mockserver.inprocess import WaitsForever
-from mockserver.testing import QolabaMock
+from mockserver.testing.handle import QolabaMock
+from mockserver.testing.inprocess import WaitsForever
 from tests.conftest import AUTH, RECORDED_SECONDS, sync_cassette, valid_body
 
 

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from mockserver import VirtualClock
-from mockserver.clock import LATEST
+from mockserver.behaviour.clock import LATEST
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import pytest
 
 from mockserver import ConfigError
 from mockserver.cli import main
-from mockserver.config_sources import load_config
+from mockserver.config.sources import load_config
 
 
 def write(tmp_path: Path, text: str) -> str:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mockserver import Config
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH
 
 STATUS_BODY = {"id": "x"}

@@ -9,9 +9,11 @@ import time
 import httpx
 import pytest
 
-from mockserver import Config, routes, serving
-from mockserver.render_budget import RenderBudget
-from mockserver.server import LiveServer
+from mockserver import Config
+from mockserver.http import routes
+from mockserver.http.render_budget import RenderBudget
+from mockserver.server import draining as serving
+from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH, valid_body
 from tests.mockserver.test_render_budget import GatedRenderer
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.envelope import KEYS
+from mockserver.wire.envelope import KEYS
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio

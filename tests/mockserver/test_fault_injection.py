@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from mockserver import Config, VirtualClock
-from mockserver.connection_faults import MALFORMED_BODY, ConnectionFault
+from mockserver.http.connection_faults import MALFORMED_BODY, ConnectionFault
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.faults import (
+from mockserver.behaviour.faults import (
     FAULTS,
     Fault,
     FaultError,
@@ -298,7 +298,7 @@ def test_fault_specs_are_parsed_once_when_configured_never_again_when_plans_are_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from mockserver import Config, create_app
-    from mockserver import faults as faults_module
+    from mockserver.behaviour import faults as faults_module
 
     parsed: list[str] = []
     real = faults_module.parse_fault

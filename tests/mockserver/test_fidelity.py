@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from mockserver import Config, VirtualClock, create_app
-from mockserver.envelope import KEYS
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
+from mockserver.wire.envelope import KEYS
 from tests.conftest import AUTH, TOKEN, valid_body
 
 pytestmark = pytest.mark.anyio

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver import Config, VirtualClock, auth, create_app
+from mockserver import Config, VirtualClock, create_app
 from mockserver.cli import main
+from mockserver.wire import auth
 from tests.conftest import AUTH, TOKEN, valid_body
 
 pytestmark = pytest.mark.anyio
@@ -179,7 +180,7 @@ class NotServing:
 def test_serving_beyond_loopback_without_a_token_warns_on_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("mockserver.serving.DrainingServer", NotServing)
+    monkeypatch.setattr("mockserver.server.draining.DrainingServer", NotServing)
     runs = NotServing.runs
     assert main(["serve", "--host", "0.0.0.0", "--port", "0", "--latency", "none"]) == 0
     err = capsys.readouterr().err
@@ -191,6 +192,6 @@ def test_serving_beyond_loopback_without_a_token_warns_on_one_line(
 def test_serving_beyond_loopback_with_a_token_does_not_warn(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("mockserver.serving.DrainingServer", NotServing)
+    monkeypatch.setattr("mockserver.server.draining.DrainingServer", NotServing)
     assert main(["serve", "--host", "0.0.0.0", "--port", "0", "--token", "t"]) == 0
     assert capsys.readouterr().err == ""

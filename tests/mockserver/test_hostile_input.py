@@ -22,12 +22,12 @@ from starlette.routing import Route
 
 from contracts import max_request_bytes
 from mockserver import Config, admin, create_app
-from mockserver.envelope import KEYS
-from mockserver.faults import FAULTS, FaultError, parse_fault
-from mockserver.fidelity import PROFILES, profile
-from mockserver.fidelity.backend_rules import IMAGE_URL_ERROR
-from mockserver.latency import LatencyError, parse_latency
-from mockserver.server import LiveServer
+from mockserver.behaviour.faults import FAULTS, FaultError, parse_fault
+from mockserver.behaviour.fidelity.backend_rules import IMAGE_URL_ERROR
+from mockserver.behaviour.fidelity.profiles import PROFILES, profile
+from mockserver.behaviour.latency import LatencyError, parse_latency
+from mockserver.server.live_server import LiveServer
+from mockserver.wire.envelope import KEYS
 from tests.conftest import TOKEN, valid_body
 
 API_PATHS = ["/getImagetoImage", "/getImageToImage", "/getImage", "/api/v1/studio/getImagetoImage"]

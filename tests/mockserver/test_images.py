@@ -7,10 +7,10 @@ import io
 import pytest
 from PIL import Image, ImageChops
 
-from mockserver import images
-from mockserver.fidelity import profile
-from mockserver.images import MAX_DRAWN_SIDE, ImageSpec, OutputImage, digest, render
-from mockserver.jpeg_bands import BAND_ROWS, encode_banded
+from mockserver.behaviour.fidelity.profiles import profile
+from mockserver.wire import images
+from mockserver.wire.images import MAX_DRAWN_SIDE, ImageSpec, OutputImage, digest, render
+from mockserver.wire.jpeg_bands import BAND_ROWS, encode_banded
 
 JPEG = ImageSpec("JPEG", "image/jpeg")
 

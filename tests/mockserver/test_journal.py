@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from mockserver import Config, VirtualClock, create_app
-from mockserver.journal import Body, Entry, Headers, Journal, kept_headers
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
+from mockserver.sim.journal import Body, Entry, Headers, Journal, kept_headers
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio

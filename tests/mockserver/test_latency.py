@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from contracts import SUBMIT, field_rule
-from mockserver.latency import LatencyError, LatencyModel, Timing, parse_duration, parse_latency
-from mockserver.validation import with_defaults
+from mockserver.behaviour.latency import LatencyError, LatencyModel, Timing, parse_duration, parse_latency
+from mockserver.wire.request_validation import with_defaults
 from tests.conftest import valid_body
 
 SHAPES = "fixed:<d>, uniform:<d>..<d>, lognormal:median=<d>,sigma=<x>[,max=<d>], workload or none"

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from mockserver import Config, VirtualClock, create_app
-from mockserver.namespaces import Namespaces
+from mockserver.sim.namespaces import Namespaces
 from tests.conftest import AUTH, TOKEN, valid_body
 
 pytestmark = pytest.mark.anyio

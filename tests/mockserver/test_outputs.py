@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from mockserver import Config, VirtualClock
-from mockserver.backend import Backend
-from mockserver.outputs import new_uuid
+from mockserver.sim.backend import Backend
+from mockserver.sim.outputs import new_uuid
 from tests.conftest import valid_body
 
 

@@ -12,9 +12,10 @@ import pytest
 from PIL import Image
 from starlette.applications import Starlette
 
-from mockserver import Config, VirtualClock, routes
-from mockserver.images import OutputImage, render
-from mockserver.render_budget import RenderBudget
+from mockserver import Config, VirtualClock
+from mockserver.http import routes
+from mockserver.http.render_budget import RenderBudget
+from mockserver.wire.images import OutputImage, render
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio

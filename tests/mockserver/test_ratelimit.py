@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mockserver.ratelimit import RateLimiter, RateLimitError, parse_rate_limit
+from mockserver.behaviour.ratelimit import RateLimiter, RateLimitError, parse_rate_limit
 
 
 def test_a_tokens_bucket_is_forgotten_once_its_window_passes_idle() -> None:

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from mockserver import Config
-from mockserver.bounded_http import BoundedHttpProtocol
-from mockserver.server import LiveServer
+from mockserver.server.bounded_http import BoundedHttpProtocol
+from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH, valid_body
 
 TIMEOUTS = Config(header_timeout=0.2, body_timeout=0.2)
@@ -168,7 +168,7 @@ def test_connections_past_the_cap_are_closed_unanswered_and_those_within_it_are_
 
 @pytest.mark.parametrize("key", ["header_timeout", "body_timeout", "max_connections"])
 def test_the_read_bounds_are_settings_refused_unless_positive(key: str) -> None:
-    from mockserver.config import ConfigError
+    from mockserver.config.settings import ConfigError
 
     with pytest.raises(ConfigError, match=key):
         Config(**{key: 0})

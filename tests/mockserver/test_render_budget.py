@@ -12,10 +12,11 @@ import anyio
 import httpx
 import pytest
 
-from mockserver import Config, create_app, routes
-from mockserver.holding import Drain
-from mockserver.images import ImageSpec, OutputImage
-from mockserver.render_budget import RETRY_AFTER_SECONDS, RenderBudget, RenderBusy, ServerDraining
+from mockserver import Config, create_app
+from mockserver.http import routes
+from mockserver.http.holding import Drain
+from mockserver.http.render_budget import RETRY_AFTER_SECONDS, RenderBudget, RenderBusy, ServerDraining
+from mockserver.wire.images import ImageSpec, OutputImage
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio

@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Route
 
 from mockserver import Config, QolabaMock, VirtualClock, create_app
-from mockserver.inprocess import AsyncTransport
+from mockserver.testing.inprocess import AsyncTransport
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio

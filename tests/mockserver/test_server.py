@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from mockserver import Config
-from mockserver.server import LiveServer
+from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver import VirtualClock
-from mockserver.tasks import Task, TaskStore
+from mockserver.sim.tasks import Task, TaskStore
 
 
 def result(prompt: str = "p") -> dict[str, object]:

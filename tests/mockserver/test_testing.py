@@ -9,8 +9,8 @@ import pytest
 from respx.models import AllMockedAssertionError
 
 from mockserver import Config, VirtualClock, create_app
-from mockserver.server import LiveServer
-from mockserver.testing import QolabaMock
+from mockserver.server.live_server import LiveServer
+from mockserver.testing.handle import QolabaMock
 from tests.conftest import AUTH, valid_body
 
 pytestmark = pytest.mark.anyio

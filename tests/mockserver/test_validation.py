@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from contracts import SUBMIT, FieldRule, field_rules
-from mockserver import validation
+from mockserver.wire import request_validation as validation
 from tests.conftest import valid_body
 
 pytestmark = pytest.mark.anyio

@@ -9,13 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts import SUBMIT, field_rules
-from strategies import (
-    InvalidRequest,
-    boundary_face_requests,
-    face_requests,
-    invalid_face_requests,
-    status_requests,
-)
+from strategies import InvalidRequest, boundary_face_requests, face_requests, invalid_face_requests, status_requests
 
 SUBMIT_PATH = "/getImagetoImage"
 STATUS_PATH = "/getImage"

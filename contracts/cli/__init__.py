@@ -1,0 +1,1 @@
+"""The contract tools' subcommands of `qolaba-mock`: contract, probe, record and diff."""

@@ -1,0 +1,1 @@
+"""The probe: every documented bound and its neighbours, expected against observed."""

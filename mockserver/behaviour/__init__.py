@@ -1,0 +1,1 @@
+"""How the fake behaves: faults, latency, rate limits, the clock, and fidelity profiles."""

@@ -1,0 +1,1 @@
+"""Fidelity profiles: answering as the docs say (`contract`) or as the backend does."""

@@ -1,0 +1,1 @@
+"""The fake's configuration: one frozen `Config`, and its sources (flags, env, TOML, marker)."""

@@ -1,0 +1,1 @@
+"""HTTP for the fake: routes, guards, body reading, holding, connection faults, the journal recorder."""

@@ -1,0 +1,164 @@
+"""What keeps a fake on a developer's machine from being steered by anyone else.
+
+- On a loopback socket, a request must name a loopback host (or `allowed_hosts`): a web page that
+  rebinds its DNS name to 127.0.0.1 reaches the socket, but with its own name in `Host`.
+- The admin API needs one of the configured tokens, when there are any.
+- Admin calls that change state must be JSON (browsers send `text/plain` and form posts without
+  asking first) and must not come from another origin.
+
+The fake and the recording proxy (`qolaba-mock record`) guard their sockets with this one implementation:
+a proxy that checked less would undo the fake's guards for anyone who can reach the proxy.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.http import request_facts as _request
+from mockserver.wire import auth, envelope
+
+# The methods a web page can send without a preflight (DELETE needs one, which this server never grants).
+_SIMPLE_WRITES = frozenset({"POST", "PUT", "PATCH"})
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+
+class GuardSettings(Protocol):
+    """What the guards read: `Config` has these, and so does `Guard` for a server that is not the fake."""
+
+    @property
+    def host(self) -> str: ...  # the address the server is bound to
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]: ...
+    @property
+    def public_url(self) -> str | None: ...
+    @property
+    def tokens(self) -> frozenset[str]: ...  # empty: the admin API is open (to loopback callers)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Fixed guard settings, for a server without a `Config` (the recording proxy).
+
+    Usage:
+        Middleware(GuardMiddleware, settings=lambda: Guard(host="127.0.0.1", allowed_hosts=("app.test",)))
+    """
+
+    host: str = "127.0.0.1"
+    allowed_hosts: tuple[str, ...] = ()
+    public_url: str | None = None
+    tokens: frozenset[str] = field(default_factory=frozenset)
+
+
+class GuardMiddleware:
+    """Answers a refused request itself (see `refusal`); `settings` is asked on each request, since the
+    admin API can replace the fake's config while it runs."""
+
+    def __init__(self, app: ASGIApp, settings: Callable[[], GuardSettings]) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refused = refusal(scope, self.settings())
+        if refused is None:
+            await self.app(scope, receive, send)
+        else:
+            await refused(scope, receive, send)
+
+
+def refusal(scope: Scope, settings: GuardSettings) -> JSONResponse | None:
+    """The answer to a request the guards refuse (400 Invalid Host, 401, 403, 415), or None to let it through."""
+    headers = _request.headers(scope)
+    host_header = headers.get("host", "")
+    if _on_loopback(scope, settings.host) and not _host_allowed(
+        host_header, settings.allowed_hosts, settings.public_url
+    ):
+        host = _host_name(host_header)
+        return _refuse(
+            400,
+            "Invalid Host",
+            f"Host {host!r} is not a loopback name; a fake bound to loopback answers only those "
+            "(add one with --allowed-host, or allowed_hosts in the config).",
+        )
+    if not scope["path"].startswith("/__admin"):
+        return None
+    host = _host_name(host_header)
+    failure = auth.check(headers, settings.tokens) if settings.tokens else None
+    if failure is not None:
+        detail = f"The admin API needs one of the server's tokens. {failure.error_data}"
+        return _refuse(401, failure.error, detail, {"WWW-Authenticate": "Bearer"})
+    if scope["method"] not in _SIMPLE_WRITES:
+        return None
+    origin = headers.get("origin")
+    origin_host = _origin_host(origin) if origin is not None else host
+    if origin_host != host and not _allowed(origin_host, settings.allowed_hosts, None):
+        return _refuse(403, "Forbidden", f"Admin calls from another origin ({origin}) are refused.")
+    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        shown = media_type or "none"
+        return _refuse(
+            415, "Unsupported Media Type", f"Admin calls must send Content-Type: application/json (got {shown})."
+        )
+    return None
+
+
+def _refuse(status_code: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(envelope.failed(error=error, error_data=detail), status_code=status_code, headers=headers)
+
+
+def _host_name(host: str) -> str:
+    """`Host` without its port: `127.0.0.1:8000` -> `127.0.0.1`, `[::1]:80` -> `::1`."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _origin_host(origin: str) -> str:
+    try:
+        return _host_name(urlsplit(origin).netloc)
+    except ValueError:  # `http://[` : no host anyone could be on, so another origin
+        return "<unparsable>"
+
+
+# Asked of the same few names on every request: each answer is worked out once (a bounded cache, since the
+# Host header is the client's to choose).
+@functools.lru_cache(maxsize=1024)
+def is_loopback(name: str) -> bool:
+    """A loopback IP address, `localhost` or a name under `.localhost`."""
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _on_loopback(scope: Scope, bound_host: str) -> bool:
+    # Only a request that arrived on a loopback socket of a loopback-bound server is checked: in-process
+    # transports (httpx, respx) carry made-up hosts such as `testserver` and reach no socket at all.
+    server = scope.get("server")
+    return server is not None and is_loopback(str(server[0])) and is_loopback(bound_host)
+
+
+# A client sends the same Host header on every request: each verdict is worked out once (bounded, since the
+# header is the client's to choose).
+@functools.lru_cache(maxsize=1024)
+def _host_allowed(host_header: str, allowed_hosts: tuple[str, ...], public_url: str | None) -> bool:
+    return _allowed(_host_name(host_header), allowed_hosts, public_url)
+
+
+def _allowed(host: str, allowed_hosts: Iterable[str], public_url: str | None) -> bool:
+    if is_loopback(host) or host in {h.lower() for h in allowed_hosts}:
+        return True
+    return public_url is not None and host == (urlsplit(public_url).hostname or "")

@@ -1,0 +1,1 @@
+"""The testing surface: QolabaMock, verdicts on a client, in-process transports."""

@@ -1,0 +1,1 @@
+"""The API's wire format: the envelope, request validation, auth, and the output images."""
