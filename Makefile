@@ -30,6 +30,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/mypy smoke/run_smoke.py bench/bench_plugin_overhead.py
 	$(BIN)/deptry .
 	$(BIN)/deptry tests bench smoke --exclude '\.venv' --ignore DEP002,DEP004 -kf tests -kf _load -kf _bare -kf portrait_booth

@@ -9,7 +9,10 @@ import sys
 import pytest
 
 SURFACES = {
-    "mockserver": {"Clock", "Config", "ConfigError", "QolabaMock", "SystemClock", "VirtualClock", "create_app"},
+    "mockserver": {
+        "Clock", "Config", "ConfigError", "ConnectionFault", "LiveServer", "QolabaMock", "SystemClock",
+        "VirtualClock", "WaitsForever", "create_app",
+    },
     "contracts": {
         # the contract and its rules
         "STATUS", "SUBMIT", "FieldRule", "contract_json", "contract_text", "field_rule", "field_rules",

@@ -16,23 +16,31 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from schemathesis import Case
     from schemathesis.core.transport import Response
 
-    from contracts.checks.spend_guard import SpendGuard
-
 # Told of each refusal: (operation, the fields the request broke, how it was refused).
 Recorder = Callable[[str, tuple[str, ...], str], None]
+
+
+class Guard(Protocol):
+    """What the schemathesis hooks ask of a run's guard (spend_guard.SpendGuard is the one there is)."""
+
+    def admits(self, case: Case[Any]) -> bool: ...
+
+    def before_send(self, case: Case[Any]) -> None: ...
+
+    def after_send(self, case: Case[Any], response: Response) -> None: ...
 
 
 @dataclass
 class Run:
     """One run's listeners and memory; None: nobody listens, and the checks act on their own."""
 
-    guard: SpendGuard | None = None
+    guard: Guard | None = None
     watch_task: Callable[[Case[Any], Response], None] | None = None
     record_refusal: Recorder | None = None
     # (operation, check) pairs whose follow-up probe was sent: each is sent once per operation per run.

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import schemathesis
 
-from contracts.checks.run_registry import run_of
+from contracts.checks.run_registry import Guard, run_of
 from contracts.spec.dialects import breaks_request_model, read_answer, request_level_fields
 from contracts.spec.schema import STATUS, SUBMIT, operation_path, poison_field
 from contracts.spec.validators import request_validator
@@ -160,7 +160,7 @@ def _force_queued(case: Case[Any]) -> None:
         case.body = {**body, CELERY: True}
 
 
-def _guard_for(case: Case[Any]) -> SpendGuard | None:
+def _guard_for(case: Case[Any]) -> Guard | None:
     return run_of(case.operation.schema).guard
 
 
