@@ -1,6 +1,6 @@
 """The README's "Use it in pytest" examples, run as tests: the shortest working use of each fixture.
 
-Self-contained on purpose: tests/test_plugin.py runs this file as a user's test file under pytester.
+Self-contained on purpose: tests/mockserver/test_pytest_plugin.py runs this file as a user's test file under pytester.
 """
 
 from __future__ import annotations

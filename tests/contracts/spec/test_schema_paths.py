@@ -14,7 +14,7 @@ from mockserver import Config, create_app
 from mockserver.testing.handle import QolabaMock
 from tests.conftest import TOKEN, valid_body
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _code_strings(source: Path) -> list[tuple[int, str]]:

@@ -15,7 +15,7 @@ from mockserver.http.render_budget import RenderBudget
 from mockserver.server import draining as serving
 from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH, valid_body
-from tests.mockserver.test_render_budget import GatedRenderer
+from tests.mockserver.http.test_render_budget import GatedRenderer
 
 HARD_CAP = 20.0
 

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 
 from contracts import STATUS, SUBMIT, field_rules, load_schema
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 OPERATIONS = [("/getImagetoImage", SUBMIT), ("/getImage", STATUS)]
 
 

@@ -14,7 +14,7 @@ from mockserver.server.live_server import LiveServer
 
 pytest_plugins = ["pytester"]
 
-HOWTO = Path(__file__).parent / "examples" / "test_howto_pytest_fixtures.py"
+HOWTO = Path(__file__).resolve().parents[1] / "examples" / "test_howto_pytest_fixtures.py"
 CONFTEST = """
 import pytest
 
@@ -441,7 +441,7 @@ def test_the_readme_lists_every_marker_key() -> None:
 
     from mockserver.pytest_plugin import MARKER_KEYS, PLUGIN_MARKER_KEYS
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     line = next(line for line in readme.splitlines() if line.startswith("- **Marker:**"))
     assert [key for key in (*MARKER_KEYS, *PLUGIN_MARKER_KEYS) if f"{key}=" not in line] == []
 

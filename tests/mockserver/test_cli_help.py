@@ -14,7 +14,7 @@ import pytest
 from mockserver.cli import build_parser, main
 from mockserver.config.settings import Config
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 # Settings `serve` fills in itself before Config's own defaults (mockserver/cli.py, `_serve_config`).
 SERVE_DEFAULTS = {"latency": "workload"}
 # `serve` flags whose Config field has another name.
