@@ -13,12 +13,10 @@ arrived and alone turns into a journal entry (journal_recorder.py).
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -69,7 +67,7 @@ class Call:
     def __init__(self, scope: Scope, receive: Receive, backend: Backend) -> None:
         self.scope, self.receive = scope, receive
         self.headers = _request.headers(scope)
-        # Looked up, never created: only an admitted API call creates a namespace (Operation._steering).
+        # Looked up, never created: only an admitted API call creates a namespace (Operation._namespace_and_steering).
         space = backend.namespaces.find(self.namespace_name) or backend.default
         self.space, self.arrived = space, space.clock.now()
         self.fault: str | None = None
@@ -130,7 +128,7 @@ class Operation:
         admitted = await profile.answers.admit(self.operation, call.headers, call.read, self.backend.config.tokens)
         if isinstance(admitted, Reply):
             return reply_response(admitted, keys=profile.envelope_keys)
-        steering = self._steering(call)
+        steering = self._namespace_and_steering(call)
         if isinstance(steering, Response):
             return steering
         reply = self._backend_reply(call, admitted, steering)
@@ -147,12 +145,12 @@ class Operation:
             return Response(status_code=400)  # nobody is left to read it
         return failed_response(413, "Payload Too Large", str(exc))
 
-    def _steering(self, call: Call) -> Steering | Response:
+    def _namespace_and_steering(self, call: Call) -> Steering | Response:
         """The request's namespace, resolved (only a caller the server admitted may create one), and what its
         `X-Mock-Fault` and `X-Mock-Latency` headers ask for; a 400 naming a bad one."""
         try:
             space = self.backend.namespaces.get(call.namespace_name)
-            steering = _steering(call.headers, self.operation, self.backend.config.max_latency)
+            steering = _steering_of(call.headers, self.operation, self.backend.config.max_latency)
         except (namespaces.NamespaceError, FaultError, LatencyError) as exc:
             return failed_response(400, "Invalid Mock Header", str(exc))
         call.resolved(space)
@@ -161,7 +159,7 @@ class Operation:
     def _backend_reply(self, call: Call, admitted: dict[str, Any], steering: Steering) -> Reply:
         token_id, namespace = _request.token_id(call.scope), call.space.name
         if self.operation == SUBMIT:
-            base_url = base_url_of(call.scope)
+            base_url = _request.base_url(call.scope)
             reply = self.backend.submit(
                 admitted, base_url=base_url, token_id=token_id, namespace=namespace, steering=steering
             )
@@ -189,13 +187,12 @@ class Operation:
 
     async def _replayed(self, call: Call) -> Response | None:
         """The recorded answer to this request, held as long as it took; None to let the model answer."""
-        replay = self.backend.replay
+        backend, scope = self.backend, call.scope
+        replay = backend.replay
         assert replay is not None
-        scope, space = call.scope, call.space
         incoming = Incoming(scope["method"], scope["path"], call.headers.get("authorization"), await call.read())
-        venue = Venue(
-            call.arrived, space.rng, self._public_url(scope), self.backend.outputs, self.backend.profile.outputs
-        )
+        public_url = backend.config.public_url or _request.base_url(scope)
+        venue = Venue(call.arrived, call.space.rng, public_url, backend.outputs, backend.profile.outputs)
         reply = replay.answer(incoming, venue)
         if reply is None:
             return reply_response(replay.unmatched(incoming.method, incoming.path)) if replay.strict else None
@@ -205,16 +202,13 @@ class Operation:
         if steered is not None:
             # X-Mock-Latency replaces the recorded timing, as it replaces the model's.
             try:
-                delay = parse_latency(steered, limit=self.backend.config.max_latency).longest
+                delay = parse_latency(steered, limit=backend.config.max_latency).longest
             except LatencyError as exc:
                 return failed_response(400, "Invalid Mock Header", str(exc))
         return await self._held(call, call.arrived + delay) or reply_response(reply)
 
-    def _public_url(self, scope: Scope) -> str:
-        return self.backend.config.public_url or base_url_of(scope)
 
-
-def _steering(headers: Mapping[str, str], operation: str, max_latency: float) -> Steering:
+def _steering_of(headers: Mapping[str, str], operation: str, max_latency: float) -> Steering:
     fault = headers.get(FAULT_HEADER)
     latency = headers.get(LATENCY_HEADER)
     if fault is None and latency is None:
@@ -224,22 +218,3 @@ def _steering(headers: Mapping[str, str], operation: str, max_latency: float) ->
     if latency is not None:
         parse_latency(latency, limit=max_latency)
     return Steering(fault=fault, latency=latency)
-
-
-def base_url_of(scope: Scope) -> str:
-    """`str(request.base_url)` of the request: where the app is served, as its client reached it."""
-    root_path = scope.get("app_root_path", scope.get("root_path", ""))
-    host = _request.headers(scope).get("host")
-    server = scope.get("server")
-    # A server may be a list (Starlette's TestClient): a tuple, to be a cache key.
-    return _base_url(scope.get("scheme", "http"), None if server is None else tuple(server), root_path, host)
-
-
-# Asked with the same few values on every request (bounded, since the Host header is the client's to choose).
-@functools.lru_cache(maxsize=128)
-def _base_url(scheme: str, server: tuple[str, int | None] | None, root_path: str, host: str | None) -> str:
-    """`str(request.base_url)` for a request with these values (the only parts of the scope it reads)."""
-    headers = [] if host is None else [(b"host", host.encode("latin-1"))]
-    scope: dict[str, Any] = {"type": "http", "scheme": scheme, "server": server, "root_path": root_path}
-    scope.update(headers=headers, path="/", query_string=b"")
-    return str(Request(scope).base_url)
