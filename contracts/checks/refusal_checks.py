@@ -9,7 +9,8 @@ production-like API is a wall of false failures. These checks count every such r
 where and how it was made (the run's summary lists it), and still fail on what no dialect explains: a
 request the contract rejects that the API accepted, or a 5xx that is no refusal.
 
-A `contract` run excludes the schemathesis checks these replace (contracts/run/engine.py); in a user's own pytest both run.
+A `contract` run excludes the schemathesis checks these replace (contracts/run/engine.py); in a user's own
+pytest both run.
 """
 
 from __future__ import annotations
