@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from mockserver.behaviour.fault_schedules import Schedule
 from mockserver.behaviour.faults import (
     FAULTS,
     Fault,
     FaultError,
     FaultPlan,
     Operation,
-    Schedule,
     header_fault,
     parse_fault,
 )
