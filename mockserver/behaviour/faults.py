@@ -43,7 +43,7 @@ class Fault:
     """One way a request can fail: what it does (fault_effects.py) and which requests it can meet.
 
     The simulation acts out `answer`, `result`, `task` and `connection` as they are set; nothing asks a
-    fault's name or family. `family` only groups the vocabulary for people (README, error messages).
+    fault's name or family; `family` only groups the vocabulary for people reading it.
     """
 
     name: str

@@ -67,7 +67,8 @@ def _stamp(second: int) -> str:
     return time.strftime("%Y%m%d%H%M%S", time.gmtime(second))
 
 
-@dataclass(frozen=True, slots=True)
+# One per submit: slotted and not frozen, since a frozen dataclass pays a call per field to be built.
+@dataclass(slots=True)
 class Destination:
     """Where a job's images go: the store behind output URLs, the URL they are served under, in which style."""
 
