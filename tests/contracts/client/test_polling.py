@@ -13,7 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contracts import STATUS, SUBMIT, load_schema
-from contracts.client.polling import Link, PollSettings, poll_until_terminal, status_link
+from contracts.client.case_polling import poll_until_terminal
+from contracts.client.polling import Link, PollSettings, status_link
 from tests.conftest import AUTH, valid_body
 
 QUEUED = {

@@ -10,7 +10,7 @@ from contracts.probe.cases import base_body
 from contracts.probe.generated_cases import generated_cases
 from contracts.spec.schema import operation_path
 from contracts.spec.validators import request_validator
-from contracts.traffic.diff import _live_requests
+from contracts.traffic.live_diff import DiffPlan, _live_requests
 from mockserver import Config, create_app
 from mockserver.testing.handle import QolabaMock
 from tests.conftest import TOKEN
@@ -49,9 +49,9 @@ def test_in_free_mode_production_refuses_every_generated_case_before_any_job() -
 
 def test_a_live_diff_sends_the_asked_number_of_generated_cases_and_no_valid_submit_unless_full() -> None:
     submit = operation_path(SUBMIT)
-    without, with_cases = _live_requests("safe", 0, 0, 0), _live_requests("safe", 0, 15, 0)
+    without, with_cases = _live_requests(DiffPlan(cases=0)), _live_requests(DiffPlan(cases=15))
     assert len(with_cases) - len(without) == 15
     validator = request_validator(SUBMIT)
     assert not [body for path, _, body in with_cases if path == submit and validator.is_valid(body)]
-    full = _live_requests("full", 2, 15, 0)
+    full = _live_requests(DiffPlan(mode="full", max_spend=2, cases=15))
     assert len([body for path, _, body in full if path == submit and validator.is_valid(body)]) == 2
