@@ -151,6 +151,7 @@ def follow_task(
             return poll
         sleep(wait)
         slept += wait
+        poll.waited = max(slept, monotonic() - started)
 
 
 def httpx_answer(response: httpx.Response) -> PollAnswer:

@@ -236,6 +236,38 @@ def test_a_success_answer_to_a_poisoned_request_is_flagged_and_stops_the_probe()
     assert report.stopped is not None and f"stopped after 1 of {report.planned}" in report.table()
 
 
+def test_a_gateways_502_and_504_on_a_poll_are_polled_past_to_the_tasks_refusal() -> None:
+    gateway = [httpx.Response(502, text="Bad Gateway"), httpx.Response(504, text="Gateway Timeout")]
+    queued: list[httpx.Request] = []
+
+    def queue_the_first(request: httpx.Request) -> httpx.Response:
+        if not queued:
+            queued.append(request)
+            return httpx.Response(200, json={"status": "PENDING", "error": None, "task_id": "t"})
+        if json.loads(request.content) == {"id": "t"}:
+            # The gateway twice, then the task's refusal of the request that queued it.
+            return gateway.pop(0) if gateway else rejection(queued[0])
+        return rejection(request)
+
+    report = probe_with(queue_the_first, Pacing(task_timeout=60, poll_interval=2), sleep=lambda seconds: None)
+
+    assert not gateway and report.stopped is None
+    assert report.rows[0].observed_status == 422 and report.rows[0].verdict == "ok"
+
+
+def test_a_gateway_answering_every_poll_leaves_the_task_unfinished_not_refused() -> None:
+    def queue_everything(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content) == {"id": "t"}:
+            return httpx.Response(504, text="Gateway Timeout")
+        return httpx.Response(200, json={"status": "PENDING", "error": None, "task_id": "t"})
+
+    report = probe_with(queue_everything, Pacing(task_timeout=4, poll_interval=2), sleep=lambda seconds: None)
+
+    # It may still be running a job: the probe stops, and says what the last poll met.
+    assert report.rows[0].poison_accepted and report.stopped is not None
+    assert "still unfinished after 4 s (the last poll answered HTTP 504 by the gateway)" in report.rows[0].verdict
+
+
 @pytest.mark.parametrize(
     ("status", "answer", "stops"),
     [
