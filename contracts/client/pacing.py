@@ -9,6 +9,7 @@ Usage:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,14 @@ class Pacing:
     # Seconds a queued task may take to end, and between two polls of it.
     task_timeout: float = 300.0
     poll_interval: float = 2.0
+
+    def __post_init__(self) -> None:
+        for name in ("request_timeout", "task_timeout", "poll_interval", "min_interval"):
+            value, zero_allowed = getattr(self, name), name == "min_interval"
+            number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            if not number or value < 0 or (value == 0 and not zero_allowed):
+                wanted = ">= 0" if zero_allowed else "> 0"
+                raise ValueError(f"Pacing({name}={value!r}) must be a finite number of seconds {wanted}")
 
     @property
     def polling(self) -> PollSettings:
