@@ -20,8 +20,8 @@ from contracts.spec.schema import STATUS, operation_path
 
 if TYPE_CHECKING:
     # Imported lazily at run time: schemathesis is heavy, and `qolaba-mock serve` should start fast.
-    from contracts.checks.spend_guard import Mode
     from contracts.client.progress import Progress
+    from contracts.client.target import Mode
     from contracts.run.engine import RunOptions
 
 # Non-loopback defaults: a production run spends little and goes slowly unless told otherwise.

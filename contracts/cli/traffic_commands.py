@@ -124,8 +124,8 @@ def _diff_cassette(args: argparse.Namespace) -> DiffReport:
 
 
 def _diff_live(target: Target, args: argparse.Namespace) -> DiffReport:
-    from contracts.checks.spend_guard import Mode
     from contracts.cli.contract_commands import check_reachable
+    from contracts.client.target import Mode
     from contracts.probe.matrix import run_probe
     from contracts.traffic.fingerprint import fingerprint
     from contracts.traffic.live_diff import DiffPlan, diff_live

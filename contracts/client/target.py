@@ -23,6 +23,9 @@ MADE_UP_TOKEN = "qolaba-mock-made-up-token"
 # The credentials a request presents: the run's token, MADE_UP_TOKEN, something that is no bearer token (as a
 # recording may hold), or none.
 Credentials = Literal["token", "made-up", "other"] | None
+# What a tool may cost a target. free: only requests refused before any job; safe: only requests the contract
+# rejects (a backend that checks fields in the job still invokes one to refuse them); full: valid submits too, capped.
+Mode = Literal["free", "safe", "full"]
 _NOT_BEARER = "Basic cWFvbGFiYS1tb2Nr"  # any scheme but Bearer is refused alike
 
 

@@ -17,11 +17,10 @@ from typing import Any, get_args
 
 import httpx
 
-from contracts.checks.spend_guard import Mode
 from contracts.client.curl import curl_line
 from contracts.client.pacing import Pacing, Spacer
 from contracts.client.polling import Poll, PollSettings, follow_task, httpx_answer, status_link
-from contracts.client.target import Credentials, Target, headers_for
+from contracts.client.target import Credentials, Mode, Target, headers_for
 from contracts.spec.schema import STATUS, SUBMIT, operation_path
 from contracts.spec.statuses import is_queued
 from contracts.traffic.comparison import Answer, Difference, DiffReport, differences
