@@ -12,8 +12,7 @@ import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis.core.failures import FailureGroup
 
-from contracts.checks import refusal_checks
-from contracts.checks import response_checks as checks
+from contracts.checks import refusal_checks, response_checks
 from contracts.spec.dialects import read_answer
 from contracts.spec.schema import STATUS, SUBMIT, load_schema, operation_path
 
@@ -21,7 +20,7 @@ from contracts.spec.schema import STATUS, SUBMIT, load_schema, operation_path
 ANSWER_CHECKS = (
     refusal_checks.documented_response_schema,
     refusal_checks.documented_status_code,
-    *checks.ANSWER_CHECKS,
+    *response_checks.ANSWER_CHECKS,
 )
 
 
@@ -76,7 +75,7 @@ def answer_violations(
 
 
 def _request(path: str, body: Any) -> requests.PreparedRequest:
-    # What a failure message shows of the request; built by hand, as `prepare()` costs more than the checks.
+    # What a failure message shows of the request; built by hand, as `prepare()` costs more than the response_checks.
     request = requests.PreparedRequest()
     request.method, request.url = "POST", f"http://recorded{path}"
     request.headers = CaseInsensitiveDict({"Content-Type": "application/json"})

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import content_type_conformance
 
-from contracts.checks import refusal_checks
-from contracts.checks import response_checks as checks
+from contracts.checks import refusal_checks, response_checks
 from contracts.checks.followup_checks import describe_unfinished
 from contracts.checks.run_registry import Run, run_over
 from contracts.client.case_polling import CasePoll, poll_until_terminal
@@ -33,7 +32,7 @@ FINAL_ANSWER_CHECKS = (
     refusal_checks.documented_response_schema,
     refusal_checks.documented_status_code,
     content_type_conformance,
-    *checks.ANSWER_CHECKS,
+    *response_checks.ANSWER_CHECKS,
 )
 _PARALLEL_POLLS = 8
 
@@ -70,7 +69,7 @@ def poll_queued(
 def _judge_the_end(
     submit_case: Case[Any], poll: CasePoll, answer_failed: bool, target: Target, out: RunOutcome
 ) -> None:
-    check = checks.queued_task_reaches_terminal_state.__name__
+    check = response_checks.queued_task_reaches_terminal_state.__name__
     if poll.left_the_lifecycle and answer_failed:
         return  # the answer's own failures say what is wrong with it; how the task would have ended is unknown
     finished = poll.reached_terminal_state

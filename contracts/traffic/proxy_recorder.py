@@ -19,7 +19,7 @@ from contracts.cassette.jsonl_writer import CassetteWriter
 from contracts.checks.single_answer import answer_violations
 from contracts.spec.schema import STATUS, SUBMIT, operation_of
 from contracts.traffic.upstream import Answer
-from mockserver.http import request_facts as _request
+from mockserver.http import request_facts
 
 # Queued tasks whose polls the proxy can still link to their submit: a week-long recording holds no more.
 MAX_TASKS = 10_000
@@ -50,7 +50,7 @@ class CassetteRecorder:
     def record(self, scope: Scope, raw: bytes, answer: Answer, sent: float) -> Exchange:
         """The exchange as a line, written to the cassette whole."""
         seconds = time.monotonic() - sent
-        headers = _request.headers(scope)
+        headers = request_facts.headers(scope)
         path = scope["path"]
         auth, token = self.writer.token_name(headers.get("authorization"))
         sent_type = headers.get("content-type")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.types import Receive, Scope
 
-from mockserver.http import request_facts as _request
+from mockserver.http import request_facts
 
 
 class BodyNotRead(Exception):
@@ -50,7 +50,7 @@ class BodyTimedOut(ClientGone):
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The whole body, refused as soon as it is known to pass `limit` (declared or streamed)."""
-    declared = _request.headers(scope).get("content-length", "")
+    declared = request_facts.headers(scope).get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
     # Straight from `receive`: Starlette's `stream()` costs an async generator step per message.

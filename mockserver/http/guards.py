@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.http import request_facts as _request
+from mockserver.http import request_facts
 from mockserver.wire import auth, envelope
 
 # The methods a web page can send without a preflight (DELETE needs one, which this server never grants).
@@ -78,7 +78,7 @@ class GuardMiddleware:
 
 def refusal(scope: Scope, settings: GuardSettings) -> JSONResponse | None:
     """The answer to a request the guards refuse (400 Invalid Host, 401, 403, 415), or None to let it through."""
-    headers = _request.headers(scope)
+    headers = request_facts.headers(scope)
     host_header = headers.get("host", "")
     if _on_loopback(scope, settings.host) and not _host_allowed(
         host_header, settings.allowed_hosts, settings.public_url

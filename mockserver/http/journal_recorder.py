@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.http import request_facts as _request
+from mockserver.http import request_facts
 from mockserver.http.operation import Call, Operation
 from mockserver.sim.backend import Backend
 from mockserver.sim.journal import Body, Entry, Headers, headers_size, kept_headers
@@ -126,7 +126,7 @@ class _Exchange:
             scope["path"],
             self.status if answered else None,
             call.fault,
-            _request.token_id(scope) if "authorization" in headers else None,
+            request_facts.token_id(scope) if "authorization" in headers else None,
             Body(request_body, call.body_size, _shared(headers.get("content-type", ""))),
             Body(response_body, self.response_size, kept.media_type),
             kept.headers,

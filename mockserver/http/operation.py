@@ -24,7 +24,7 @@ from contracts.spec.schema import SUBMIT, max_request_bytes
 from mockserver.behaviour.faults import FaultError, header_fault
 from mockserver.behaviour.fidelity.profiles import Profile
 from mockserver.behaviour.latency import LatencyError, parse_latency
-from mockserver.http import request_facts as _request
+from mockserver.http import request_facts
 from mockserver.http.body_reader import BodyNotRead, BodyTimedOut, ClientGone, read_body
 from mockserver.http.connection_faults import fault_response
 from mockserver.http.holding import blocked_caller, hold
@@ -66,7 +66,7 @@ class Call:
 
     def __init__(self, scope: Scope, receive: Receive, backend: Backend) -> None:
         self.scope, self.receive = scope, receive
-        self.headers = _request.headers(scope)
+        self.headers = request_facts.headers(scope)
         # Looked up, never created: only an admitted API call creates a namespace (Operation._namespace_and_steering).
         space = backend.namespaces.find(self.namespace_name) or backend.default
         self.space, self.arrived = space, space.clock.now()
@@ -157,9 +157,9 @@ class Operation:
         return steering
 
     def _backend_reply(self, call: Call, admitted: dict[str, Any], steering: Steering) -> Reply:
-        token_id, namespace = _request.token_id(call.scope), call.space.name
+        token_id, namespace = request_facts.token_id(call.scope), call.space.name
         if self.operation == SUBMIT:
-            base_url = _request.base_url(call.scope)
+            base_url = request_facts.base_url(call.scope)
             reply = self.backend.submit(
                 admitted, base_url=base_url, token_id=token_id, namespace=namespace, steering=steering
             )
@@ -191,7 +191,7 @@ class Operation:
         replay = backend.replay
         assert replay is not None
         incoming = Incoming(scope["method"], scope["path"], call.headers.get("authorization"), await call.read())
-        public_url = backend.config.public_url or _request.base_url(scope)
+        public_url = backend.config.public_url or request_facts.base_url(scope)
         venue = Venue(call.arrived, call.space.rng, public_url, backend.outputs, backend.profile.outputs)
         reply = replay.answer(incoming, venue)
         if reply is None:

@@ -18,7 +18,7 @@ from mockserver.behaviour.fault_effects import (
     TaskEffect,
 )
 from mockserver.behaviour.faults import Fault, header_fault
-from mockserver.behaviour.fidelity import profiles as fidelity
+from mockserver.behaviour.fidelity import profiles
 from mockserver.behaviour.fidelity.profiles import Profile
 from mockserver.behaviour.fidelity.rules import Job, Lookup, Refused
 from mockserver.behaviour.latency import Timing, parse_latency
@@ -52,7 +52,7 @@ class Backend:
 
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
-        self._profile = (config, fidelity.profile(config.fidelity))
+        self._profile = (config, profiles.profile(config.fidelity))
         self.namespaces = Namespaces(config, clock)
         self.outputs = OutputStore(config.max_outputs)
         # Recorded answers, consulted before the model (replay.py).
@@ -74,7 +74,7 @@ class Backend:
         """The fidelity profile answering now (it follows `config.fidelity`, which the admin API can change)."""
         config, found = self._profile
         if config is not self.config:  # looked up again only when the config was replaced
-            self._profile = (self.config, found := fidelity.profile(self.config.fidelity))
+            self._profile = (self.config, found := profiles.profile(self.config.fidelity))
         return found
 
     def submit(

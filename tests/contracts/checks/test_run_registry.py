@@ -7,7 +7,7 @@ import gc
 import schemathesis
 
 from contracts import load_schema
-from contracts.checks import run_registry as runs
+from contracts.checks import run_registry
 from contracts.checks.run_registry import Run, run_of, run_over
 
 
@@ -41,7 +41,7 @@ def test_each_follow_up_probe_is_sent_once_per_operation_per_run() -> None:
 def test_outside_a_run_the_memory_goes_with_the_schema_without_being_told() -> None:
     schema = _schema()
     run = run_of(schema)
-    assert any(kept is run for kept in runs._RUNS.values())
+    assert any(kept is run for kept in run_registry._RUNS.values())
     del schema
     gc.collect()
-    assert all(kept is not run for kept in runs._RUNS.values())
+    assert all(kept is not run for kept in run_registry._RUNS.values())

@@ -12,7 +12,7 @@ import pytest
 from mockserver import Config
 from mockserver.http import routes
 from mockserver.http.render_budget import RenderBudget
-from mockserver.server import draining as serving
+from mockserver.server import draining
 from mockserver.server.live_server import LiveServer
 from tests.conftest import AUTH, valid_body
 from tests.mockserver.http.test_render_budget import GatedRenderer
@@ -31,7 +31,7 @@ def test_a_request_read_whole_is_answered_before_the_shutdown_closes_its_connect
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # uvicorn alone would cancel the render's request at once: no grace at all.
-    monkeypatch.setattr(serving, "GRACE_SECONDS", 0)
+    monkeypatch.setattr(draining, "GRACE_SECONDS", 0)
     renderer = GatedRenderer()
     monkeypatch.setattr(routes, "RENDERS", RenderBudget(renderer=renderer))
     server = LiveServer(Config()).start()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from contracts import SUBMIT, FieldRule, field_rules
-from mockserver.wire import request_validation as validation
+from mockserver.wire import request_validation
 from tests.conftest import valid_body
 
 pytestmark = pytest.mark.anyio
@@ -128,15 +128,18 @@ async def test_integral_float_counts_as_an_integer_as_json_schema_says(client: h
 def test_a_valid_body_is_settled_by_one_pass_of_the_whole_schema(monkeypatch: pytest.MonkeyPatch) -> None:
     # Most bodies are valid; taking each apart field by field cost a validator run per field, per request.
     fields_checked: list[str] = []
-    per_field = validation.field_validator
+    per_field = request_validation.field_validator
 
     def counting(operation_id: str, name: str) -> Any:
         fields_checked.append(name)
         return per_field(operation_id, name)
 
-    monkeypatch.setattr(validation, "field_validator", counting)
+    monkeypatch.setattr(request_validation, "field_validator", counting)
 
-    assert validation.validate(SUBMIT, valid_body()) == []
+    assert request_validation.validate(SUBMIT, valid_body()) == []
     assert fields_checked == []
     # A refused body is still taken apart, to name every broken rule.
-    assert [error.field for error in validation.validate(SUBMIT, valid_body(batch=0, width=1))] == ["batch", "width"]
+    assert [error.field for error in request_validation.validate(SUBMIT, valid_body(batch=0, width=1))] == [
+        "batch",
+        "width",
+    ]
