@@ -31,16 +31,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from contracts.cassette.line_rules import LineError, check_exchange, check_header
+from contracts.cassette.token_names import Auth
 from contracts.spec.strict_json import MAX_DEPTH, InvalidJson, parse_value
 
 # Response headers a client acts on; the rest (dates, server names, lengths) would only make diffs noisy.
 KEPT_HEADERS = ("content-type", "retry-after", "www-authenticate", "allow")
 # A line wraps a body in two levels of its own (the line, then `request` or `response`).
 LINE_DEPTH = MAX_DEPTH + 2
-Auth = Literal["bearer", "other"] | None
 
 
 class CassetteError(ValueError):
