@@ -53,7 +53,9 @@ def add_commands(commands: Any) -> None:
     )
     against = diff.add_mutually_exclusive_group(required=True)
     against.add_argument("--base-url", help="a live API, e.g. https://qolaba-server-b2b.up.railway.app/api/v1/studio")
-    against.add_argument("--cassette", type=Path, metavar="FILE.jsonl", help="a recording (qolaba-mock record)")
+    against.add_argument(
+        "--cassette", type=Path, metavar="FILE", help="a recording: ours (qolaba-mock record), a HAR or a VCR cassette"
+    )
     diff.add_argument(
         "--fidelity",
         default="auto",
@@ -105,13 +107,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def _diff_cassette(args: argparse.Namespace) -> DiffReport:
-    from contracts.cassette.jsonl import CassetteError, read_cassette
+    from contracts.cli.cassette_commands import read_recording
     from contracts.traffic.diff import closest_profile, diff_cassette
 
-    try:
-        cassette = read_cassette(args.cassette)
-    except CassetteError as exc:
-        raise TargetError(str(exc)) from None
+    cassette = read_recording(args.cassette)
     source = str(args.cassette)
     if args.fidelity != "auto":
         return diff_cassette(cassette, args.fidelity, source=source)

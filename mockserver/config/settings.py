@@ -72,7 +72,7 @@ class Config:
     public_url: str | None = None
     # Host names a request on a loopback socket may carry besides loopback names (DNS-rebinding guard).
     allowed_hosts: tuple[str, ...] = ()
-    # A cassette (qolaba-mock record) whose recorded requests are answered as recorded (mockserver/sim/replay.py);
+    # A recording (ours, HAR or VCR) whose recorded requests are answered as recorded (mockserver/sim/replay.py);
     # strict: anything it does not hold answers 404 instead of falling back to the model.
     replay: str | None = None
     replay_strict: bool = False
@@ -293,6 +293,6 @@ def _read_cassette(path: str, max_seconds: float | None) -> Cassette:
 # read again (a 100,000-line cassette takes a second). One kept: the one a running fake replays.
 @functools.lru_cache(maxsize=1)
 def _read_cassette_once(path: str, max_seconds: float | None, stamp: tuple[int, int, int]) -> Cassette:
-    from contracts.cassette.jsonl import read_cassette
+    from contracts.cassette.reading import read_cassette
 
     return read_cassette(path, max_seconds=max_seconds)

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.cassette.jsonl import CassetteError, read_cassette
+from contracts.cassette.jsonl import CassetteError
+from contracts.cassette.reading import read_cassette
 from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config, VirtualClock
 from mockserver.cli import main

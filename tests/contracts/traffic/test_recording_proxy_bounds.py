@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from contracts.cassette import token_names
-from contracts.cassette.jsonl import read_cassette
 from contracts.cassette.jsonl_writer import CassetteWriter
+from contracts.cassette.reading import read_cassette
 from contracts.spec.schema import max_request_bytes
 from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config
