@@ -25,26 +25,28 @@ class Reader:
         value = self.data.get(key)
         if value is None:  # JSON's null and YAML's ~ say "none" as an absent key does
             if required:
-                raise CassetteError(f"{self.where}.{key} is missing")
+                raise CassetteError(f"{self._at(key)} is missing")
             return default
         if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            raise CassetteError(f"{self.where}.{key}={_shown(value)} must be {_names(kind)}")
+            raise CassetteError(f"{self._at(key)}={_shown(value)} must be {_names(kind)}")
         if not isinstance(value, kind):
-            raise CassetteError(f"{self.where}.{key}={_shown(value)} must be {_names(kind)}")
+            raise CassetteError(f"{self._at(key)}={_shown(value)} must be {_names(kind)}")
         return value
+
+    def _at(self, key: str) -> str:
+        return f"{self.where} {key}" if self.where.endswith(":") else f"{self.where}.{key}"
 
     def child(self, key: str, *, required: bool = True) -> Reader:
         value = self.data.get(key)
-        if value is None and not required:
-            return Reader({}, f"{self.where}.{key}")
-        return Reader(value, f"{self.where}.{key}")
+        return Reader({} if value is None and not required else value, self._at(key))
 
 
 def decoded(text: str, encoding: str | None, where: str) -> bytes:
     """A recorded body's bytes: base64 as the recording says, else the text as UTF-8."""
     if encoding is not None and encoding.lower() == "base64":
         try:
-            return base64.b64decode(text, validate=False)
+            # MIME-style line breaks are common in base64 bodies; anything else outside the alphabet is not base64.
+            return base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             raise CassetteError(f"{where} says base64 but is not") from None
     return text.encode("utf-8", "surrogatepass")

@@ -23,7 +23,7 @@ READ_VERSIONS = ("1.1", "1.2")
 
 def read_har(document: Any, *, source: str, max_seconds: float | None = None) -> Cassette:
     """The API's calls in a parsed HAR document; CassetteError names `source` and the entry at fault."""
-    log = Reader(document, source).child("log")
+    log = Reader(document, f"{source}:").child("log")
     version = log.get("version", str, "1.2")
     if version not in READ_VERSIONS:
         raise CassetteError(f"{source}: HAR version {version!r}; qolaba-mock reads HAR {' and '.join(READ_VERSIONS)}")

@@ -99,7 +99,7 @@ class _Builder:
         path = self._path(interaction)
         if path is None:
             return
-        if not 200 <= interaction.status <= 599:
+        if interaction.status == 0 or 100 <= interaction.status < 200:
             # A browser writes 0 for a request that got no answer (blocked, cancelled); 1xx is never final.
             self.skipped[f"no final answer (status {interaction.status})"] += 1
             return

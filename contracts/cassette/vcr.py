@@ -26,7 +26,7 @@ VCRPY_VERSION = 1
 def read_vcr(document: Any, *, source: str, max_seconds: float | None = None) -> Cassette:
     """The API's calls in a parsed VCR cassette of either layout; CassetteError names `source` and the
     interaction at fault."""
-    cassette = Reader(document, source)
+    cassette = Reader(document, f"{source}:")
     if "http_interactions" in cassette.data:
         listed = cassette.get("http_interactions", list)
         interactions = [_ruby(item, f"{source}: interaction {n}") for n, item in enumerate(listed, 1)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -47,8 +48,12 @@ def comparable(response: httpx.Response) -> tuple[int, Any]:
     return response.status_code, plain(response.json())
 
 
-def session_with_image(base_url: str, advance: Callable[[float], Any], token: str = SECRET) -> list[httpx.Response]:
-    """`script`, then the first image of the first SUCCESS fetched as a client fetches it: without the token."""
+def session_with_image(
+    base_url: str, advance: Callable[[float], Any], token: str = SECRET, *, through: bool = False
+) -> list[httpx.Response]:
+    """`script`, then the first image of the first SUCCESS fetched as a client fetches it: without the token
+    (`through`: from `base_url`, a proxy, rather than the host the answer named)."""
     answers = script(base_url, advance, token)
     done = next(a.json() for a in answers if a.status_code == 200 and a.json().get("status") == "SUCCESS")
-    return [*answers, httpx.get(done["output"]["result"][0], timeout=10)]
+    url = done["output"]["result"][0]
+    return [*answers, httpx.get(base_url + urlsplit(url).path if through else url, timeout=10)]
