@@ -20,9 +20,10 @@ from mockserver.behaviour.fidelity.answers import EnvelopeAnswers
 from mockserver.config.settings import Config
 from mockserver.http.connection_faults import ConnectionFaultMiddleware
 from mockserver.http.guards import GuardMiddleware
-from mockserver.http.holding import Drain
 from mockserver.http.journal_recorder import RecordingMiddleware
-from mockserver.http.routes import ApiDispatch, api_endpoints, api_routes, reply_response
+from mockserver.http.responses import reply_response
+from mockserver.http.routes import api_endpoints, api_routes
+from mockserver.http.shutdown import Drain
 from mockserver.sim.backend import Backend
 from mockserver.wire import envelope
 from mockserver.wire.envelope import Reply
@@ -50,8 +51,8 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> S
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         middleware=[
             Middleware(GuardMiddleware, settings=lambda: backend.config),
-            Middleware(RecordingMiddleware, backend=backend),
-            Middleware(ApiDispatch, endpoints=endpoints),
+            # The one recording point; it calls the API endpoints itself (journal_recorder.py).
+            Middleware(RecordingMiddleware, backend=backend, endpoints=endpoints),
         ],
     )
     app.state.backend = backend

@@ -142,3 +142,39 @@ def test_an_import_between_independent_siblings_breaks_the_layers(tmp_path: Path
 
     assert result.returncode == 1
     assert "contracts.probe.matrix -> contracts.run.outcome" in result.stdout
+
+
+def _loaded_by_importing(module: str) -> set[str]:
+    """The modules a fresh interpreter holds after `import module`."""
+    script = f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    return set(result.stdout.split())
+
+
+def test_the_recording_proxy_loads_the_fakes_guards_and_body_reader_but_none_of_its_simulation() -> None:
+    # The proxy shares the fake's guards and body reader (one implementation each); the body reader once
+    # imported the journal recorder and with it the whole simulation, Pillow and pydantic (about 0.8 s).
+    loaded = _loaded_by_importing("contracts.traffic.recording_proxy")
+
+    assert {name for name in loaded if name.partition(".")[0] == "mockserver"} == {
+        "mockserver",
+        "mockserver.http",
+        "mockserver.http.body_reader",
+        "mockserver.http.guards",
+        "mockserver.http.request_facts",
+        "mockserver.http.shutdown",
+        "mockserver.wire",
+        "mockserver.wire.auth",
+        "mockserver.wire.envelope",
+    }
+    # Of the contract tools, the model, the checks it runs on each answer and the traffic tools themselves.
+    assert {name.split(".")[1] for name in loaded if name.startswith("contracts.")} == {
+        "cassette",
+        "checks",
+        "client",
+        "spec",
+        "traffic",
+    }
+    assert not {"strategies", "PIL", "pydantic"} & loaded

@@ -9,7 +9,8 @@ production-like API is a wall of false failures. These checks count every such r
 where and how it was made (the run's summary lists it), and still fail on what no dialect explains: a
 request the contract rejects that the API accepted, or a 5xx that is no refusal.
 
-A `contract` run excludes the schemathesis checks these replace (runner.py); in a user's own pytest both run.
+A `contract` run excludes the schemathesis checks these replace (contracts/run/engine.py); in a user's own
+pytest both run.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def forbidden(case: Case[Any]) -> bool:
 def judge_refusal(case: Case[Any], reading: Reading) -> None:
     """Record how a forbidden request was refused, or fail if it was accepted; queued answers wait for the poll."""
     if reading.kind == "queued":
-        return  # polled by queued_task_reaches_terminal_state, then judged again (runner.py)
+        return  # polled by queued_task_reaches_terminal_state, then judged again (contracts/run/engine.py)
     fields = _broken(case)
     broke = ", ".join(fields) or "its body"
     if reading.kind == "accepted":

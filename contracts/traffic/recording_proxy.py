@@ -34,9 +34,9 @@ from contracts.checks.single_answer import warm_up_checks
 from contracts.spec.schema import max_request_bytes
 from contracts.traffic.proxy_recorder import CassetteRecorder
 from contracts.traffic.upstream import Answer, Upstream, UpstreamError
-from mockserver.http.body_reader import BodyTooLarge, ClientGone, read_body
+from mockserver.http.body_reader import BodyTooLarge, ClientGone, read_body, until_disconnect
 from mockserver.http.guards import Guard, GuardMiddleware
-from mockserver.http.holding import Drain, shutting_down, until_disconnect
+from mockserver.http.shutdown import Drain, shutting_down
 from mockserver.wire import envelope
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]

@@ -1,1 +1,2 @@
-"""HTTP for the fake: routes, guards, body reading, holding, connection faults, the journal recorder."""
+"""HTTP for the fake: the API operations and routes, guards, body reading, holding, connection faults, and the
+journal recorder, the one place a journal entry is built."""

@@ -1,23 +1,36 @@
-"""Request bodies off the wire: read whole, but never past a size limit.
+"""The request's side of a connection: its body, read whole but never past a size limit, and its end.
 
-The API and the admin API share this, so every body is held to one limit.
+The API, the admin API and the recording proxy share this, so every body is held to one limit. A body that
+could not be read whole says how much of it came (`BodyNotRead`), for whoever keeps a record of the request.
 """
 
 from __future__ import annotations
 
 from starlette.types import Receive, Scope
 
-from mockserver.http import journal_recorder as recording
 from mockserver.http import request_facts as _request
 
 
-class BodyTooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"The request body is larger than {limit} bytes.")
+class BodyNotRead(Exception):
+    """The body was not read whole: `received` is what came of it before reading stopped, `size` its length."""
+
+    def __init__(self, message: str, received: bytes = b"", size: int = 0) -> None:
+        super().__init__(message)
+        self.received, self.size = received, size
 
 
-class ClientGone(Exception):
+class BodyTooLarge(BodyNotRead):
+    def __init__(self, limit: int, received: bytes = b"", size: int = 0) -> None:
+        super().__init__(f"The request body is larger than {limit} bytes.", received, size)
+
+
+class ClientGone(BodyNotRead):
     """The client disconnected before its body arrived: there is nobody left to answer."""
+
+    def __init__(
+        self, received: bytes = b"", size: int = 0, message: str = "The client disconnected before its body arrived."
+    ) -> None:
+        super().__init__(message, received, size)
 
 
 # Set in a request's scope state, to the seconds allowed, by the server when its body did not arrive in time
@@ -31,8 +44,8 @@ class BodyTimedOut(ClientGone):
     A ClientGone, so that a reader that knows only that one still stops reading.
     """
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"The request body did not arrive within {seconds:g} s.")
+    def __init__(self, seconds: float, received: bytes = b"", size: int = 0) -> None:
+        super().__init__(received, size, f"The request body did not arrive within {seconds:g} s.")
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -44,26 +57,25 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     state = scope.get("state")
-    try:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientGone
-            if message["type"] != "http.request":
-                continue
-            late = None if state is None else state.get(BODY_TIMED_OUT)
-            if late is not None:
-                raise BodyTimedOut(late)
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            chunks.append(chunk)
-            if size > limit:
-                raise BodyTooLarge(limit)
-            if not message.get("more_body", False):
-                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                recording.note_request_body(scope, body, size)
-                return body
-    except (BodyTooLarge, ClientGone):
-        # The journal keeps the start of what came, and how much.
-        recording.note_request_body(scope, b"".join(chunks), size)
-        raise
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone(b"".join(chunks), size)
+        if message["type"] != "http.request":
+            continue
+        late = None if state is None else state.get(BODY_TIMED_OUT)
+        if late is not None:
+            raise BodyTimedOut(late, b"".join(chunks), size)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        chunks.append(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit, b"".join(chunks), size)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def until_disconnect(receive: Receive) -> None:
+    """Return when the client has gone (the request body must already be read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass

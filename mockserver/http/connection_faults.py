@@ -15,7 +15,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.behaviour.clock import Clock
-from mockserver.http.holding import Drain, blocked_caller, hold, shutting_down, until_disconnect
+from mockserver.http.body_reader import until_disconnect
+from mockserver.http.holding import blocked_caller, hold
+from mockserver.http.shutdown import Drain, shutting_down
 
 ABORT_KEY = "qolaba_mock.abort"
 # A body that starts like the envelope and stops mid-object.

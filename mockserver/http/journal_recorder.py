@@ -1,4 +1,9 @@
-"""ASGI middleware that writes every API exchange to its namespace's journal (admin calls are not recorded).
+"""The one recording point: every API exchange passes here, and here alone its journal entry is built.
+
+Each request becomes a `Call` as it arrives. An API call (`POST` to an API path) goes straight to its
+endpoint (operation.py), which answers it and notes on the call what happened on the way: the namespace
+and arrival it used, the fault that fired, what was read of the body, whether the client left. Anything
+else goes to the router, and is recorded as it arrived. Admin calls are not recorded.
 
 The entry is written before the last byte of the answer goes out, so a client that has its answer can
 read its own call in the journal, whatever thread it reads from.
@@ -7,69 +12,59 @@ read its own call in the journal, whatever thread it reads from.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.http import request_facts as _request
-from mockserver.http.connection_faults import ABORT_KEY
-from mockserver.sim import namespaces
+from mockserver.http.operation import Call, Operation
 from mockserver.sim.backend import Backend
 from mockserver.sim.journal import Body, Entry, Headers, headers_size, kept_headers
-from mockserver.sim.namespaces import Namespace
-
-# What a route tells the recorder, in the request's scope state.
-_SPACE_KEY = "qolaba_mock.space"
-_FAULT_KEY = "qolaba_mock.fault"
-_GONE_KEY = "qolaba_mock.client_gone"
-_BODY_KEY = "qolaba_mock.body"
-_NO_BODY = (b"", 0)
-
-
-def note_namespace(scope: Scope, space: Namespace, arrived: float) -> None:
-    """The namespace a route resolved (possibly new), and the request's arrival on its clock."""
-    scope["state"][_SPACE_KEY] = (space, arrived)
-
-
-def arrival(scope: Scope) -> tuple[Namespace, float] | None:
-    """The namespace the request names, if it exists yet, and the time the recorder saw it arrive (None when
-    no recorder saw it)."""
-    noted: tuple[Namespace, float] | None = scope["state"].get(_SPACE_KEY)
-    return noted
-
-
-def note_request_body(scope: Scope, body: bytes, size: int) -> None:
-    """What was read of the request's body (all of it, or as far as a size limit or a disconnect let it go)."""
-    scope.setdefault("state", {})[_BODY_KEY] = (body, size)
-
-
-def note_fault(scope: Scope, fault: str | None) -> None:
-    scope["state"][_FAULT_KEY] = fault
-
-
-def note_client_gone(scope: Scope) -> None:
-    """The client left before its answer: the entry records no status."""
-    scope["state"][_GONE_KEY] = True
 
 
 class RecordingMiddleware:
-    def __init__(self, app: ASGIApp, backend: Backend) -> None:
-        self.app = app
-        self.backend = backend
+    """The innermost middleware: calls an API endpoint straight, or the router, and journals the exchange.
+
+    The router would reach the same endpoint, through a route match and an exception layer that an API
+    endpoint never needs (it raises no HTTPException); a method or path it does not serve still gets the
+    router's 404 or 405.
+    """
+
+    def __init__(self, app: ASGIApp, backend: Backend, endpoints: Mapping[str, Operation]) -> None:
+        self.app, self.backend, self.endpoints = app, backend, endpoints
         self._seq = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/__admin"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        exchange = _Exchange(self, scope, send)
+        path = _route_path(scope)
+        if path.startswith("/__admin"):
+            await self.app(scope, receive, send)
+            return
+        endpoint = self.endpoints.get(path) if scope["method"] == "POST" else None
+        # The request as it arrived: an endpoint notes on it what happened as it answers.
+        call = Call(scope, receive, self.backend)
+        exchange = _Exchange(self, call, send)
         try:
-            # The request body is not watched on its way in: the one reader of API bodies notes what it read
-            # (bodies.read_body), which spares every request a wrapper around `receive`.
-            await self.app(scope, receive, exchange.send)
+            if endpoint is None:
+                await self.app(scope, receive, exchange.send)
+            else:
+                response = await endpoint.answer(call)
+                await response(scope, receive, exchange.send)
         finally:
             if not exchange.recorded:
                 exchange.record()
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: below the root path the app is served under (Starlette's rule)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("/", ""):
+        return path[len(root_path) :]
+    return path
 
 
 class _Exchange:
@@ -77,26 +72,19 @@ class _Exchange:
 
     __slots__ = (
         "_send",
+        "call",
         "keep",
         "middleware",
         "recorded",
         "response_body",
         "response_headers",
         "response_size",
-        "scope",
         "status",
     )
 
-    def __init__(self, middleware: RecordingMiddleware, scope: Scope, send: Send) -> None:
-        self.middleware, self.scope, self._send = middleware, scope, send
-        backend = middleware.backend
-        # Looked up, never created: only an authenticated API call creates a namespace (routes.py). A route
-        # that resolves the namespace replaces this (note_namespace).
-        space = backend.namespaces.find(_request.headers(scope).get(namespaces.HEADER, namespaces.DEFAULT))
-        space = space or backend.default
-        # Until a route notes the namespace it resolved; the route reads this arrival too.
-        scope["state"][_SPACE_KEY] = (space, space.clock.now())
-        self.keep = backend.config.journal_body_bytes
+    def __init__(self, middleware: RecordingMiddleware, call: Call, send: Send) -> None:
+        self.middleware, self.call, self._send = middleware, call, send
+        self.keep = middleware.backend.config.journal_body_bytes
         self.response_body = b""
         self.response_size = 0
         # The answer's status and raw headers, once it has started.
@@ -120,27 +108,26 @@ class _Exchange:
 
     def record(self) -> None:
         self.recorded = True
-        scope = self.scope
-        state, headers = scope["state"], _request.headers(scope)
-        space, arrived = state[_SPACE_KEY]
-        answered = self.status is not None and state.get(ABORT_KEY) is None and not state.get(_GONE_KEY)
+        call = self.call
+        scope, headers, space = call.scope, call.headers, call.space
+        # A connection fault that sends nothing leaves no status; a client that left read none.
+        answered = self.status is not None and not call.client_left
         kept = _kept_response_headers(self.response_headers, headers.get("authorization", ""))
         # An image is summarised by its type and size.
         # A copy of exact length: an answer straight from orjson keeps its spare buffer, kilobytes an entry.
         response_body = b"" if kept.media_type.startswith("image/") else bytes(memoryview(self.response_body))
-        read, request_size = state.get(_BODY_KEY, _NO_BODY)
-        request_body = read[: self.keep]
+        request_body = call.body[: self.keep]
         entry = Entry(
             next(self.middleware._seq),
             space.name,
-            arrived,
+            call.arrived,
             space.clock.now(),
             scope["method"],
             scope["path"],
             self.status if answered else None,
-            state.get(_FAULT_KEY),
+            call.fault,
             _request.token_id(scope) if "authorization" in headers else None,
-            Body(request_body, request_size, _shared(headers.get("content-type", ""))),
+            Body(request_body, call.body_size, _shared(headers.get("content-type", ""))),
             Body(response_body, self.response_size, kept.media_type),
             kept.headers,
         )

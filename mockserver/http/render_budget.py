@@ -24,7 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from starlette.types import Receive
 
-from mockserver.http.holding import Drain, until_disconnect
+from mockserver.http.body_reader import until_disconnect
+from mockserver.http.shutdown import Drain
 from mockserver.wire.images import OutputImage, render
 
 RENDER_SLOTS = 2

@@ -6,7 +6,7 @@
   ever, and ASGI middleware only runs once the headers are in.
 - At most `max_connections` connections are open at once; a connection past that is closed unanswered.
 - Each connection counts the requests it has read whole and not answered yet: a shutdown answers exactly those
-  before it closes anything (serving.py).
+  before it closes anything (draining.py).
 
 Deadlines are checked on the server's tick (`sweep`, from DrainingServer.on_tick every 0.1 s), not by a timer
 per request: a request pays for two stamps of the loop's clock, no more. Times are real seconds, whatever the

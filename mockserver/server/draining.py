@@ -20,7 +20,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from mockserver.config.settings import Config, ConfigError
-from mockserver.http.holding import Drain
+from mockserver.http.shutdown import Drain
 from mockserver.server.bounded_http import ReadLimits, answers_owed, protocol_for, sweep
 
 # How long a shutdown waits, at most, for the answers owed to requests it has read whole (the held ones' 503s

@@ -34,6 +34,28 @@ _REPLAYED_HEADERS = ("retry-after", "www-authenticate", "allow")
 _BODILESS = (204, 304)
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """The request a replay is asked to answer: what it is matched on (the body as it came, undecoded)."""
+
+    method: str
+    path: str
+    authorization: str | None
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Venue:
+    """Where and when a replayed answer is given: the namespace's time and randomness (a fresh task id), and
+    where the output images its URLs name are published (the fake's base URL, its store, the profile's style)."""
+
+    now: float
+    rng: random.Random
+    base_url: str
+    outputs: OutputStore
+    style: OutputStyle
+
+
 @dataclass
 class _Task:
     """A recorded task replaying under a fresh id since `started` (simulated seconds)."""
@@ -75,27 +97,16 @@ class Replay:
                     key = _key(exchange.method, exchange.path, exchange.auth, _body(exchange))
                     self._queues.setdefault(key, []).append(exchange)
 
-    def answer(
-        self,
-        *,
-        method: str,
-        path: str,
-        authorization: str | None,
-        raw: bytes,
-        now: float,
-        base_url: str,
-        rng: random.Random,
-        outputs: OutputStore,
-        style: OutputStyle,
-    ) -> Reply | None:
-        """The recorded answer to this request, or None when no recording matches (then: the model or a 404)."""
-        body = _decoded(raw)
+    def answer(self, incoming: Incoming, venue: Venue) -> Reply | None:
+        """The recorded answer to `incoming`, given at `venue`; None when no recording matches (then: the model
+        or a 404)."""
+        body = _decoded(incoming.body)
         with self._lock:
-            polled = isinstance(body, dict) and operation_of(path) == STATUS
+            polled = isinstance(body, dict) and operation_of(incoming.path) == STATUS
             task = self._tasks.get(str(body["id"])) if polled and "id" in body else None
             if task is not None:
-                return self._poll(task, str(body["id"]), now, base_url, outputs, style)
-            key = _key(method, path, _auth(authorization), body)
+                return self._poll(task, str(body["id"]), venue)
+            key = _key(incoming.method, incoming.path, _auth(incoming.authorization), body)
             queue = self._queues.get(key)
             if not queue:
                 return None
@@ -104,41 +115,29 @@ class Replay:
             self._used[key] = used + 1
             reply_body = recorded.response.json if recorded.response.is_json else None
             if _queued(recorded):
-                fresh = new_uuid(rng)
+                fresh = new_uuid(venue.rng)
                 old = str(reply_body["task_id"])  # type: ignore[index]
                 polls = sorted(self.cassette.polls_of(recorded), key=lambda p: p.task["offset"])  # type: ignore[index]
-                self._tasks[fresh] = _Task(recorded, old, now, polls)
+                self._tasks[fresh] = _Task(recorded, old, venue.now, polls)
                 if len(self._tasks) > self.max_tasks:
                     self._tasks.popitem(last=False)
-                return self._reply(recorded, _swapped(reply_body, old, fresh), base_url, outputs, style, recorded)
-            return self._reply(recorded, reply_body, base_url, outputs, style, recorded)
+                return self._reply(recorded, _swapped(reply_body, old, fresh), venue, recorded)
+            return self._reply(recorded, reply_body, venue, recorded)
 
     def unmatched(self, method: str, path: str) -> Reply:
         detail = f"No exchange in {self.source} matches {method} {path} with this body and authentication."
         return Reply(404, envelope.failed(error="No Recorded Exchange", error_data=detail))
 
-    def _poll(
-        self, task: _Task, fresh: str, now: float, base_url: str, outputs: OutputStore, style: OutputStyle
-    ) -> Reply:
-        recorded = task.answer_at(now - task.started)
+    def _poll(self, task: _Task, fresh: str, venue: Venue) -> Reply:
+        recorded = task.answer_at(venue.now - task.started)
         if recorded is None:
             return Reply(200, envelope.pending_status(task_id=fresh, echo={"task_id": fresh, "ref_id": ""}))
         reply_body = recorded.response.json if recorded.response.is_json else None
-        return self._reply(
-            recorded, _swapped(reply_body, task.recorded_id, fresh), base_url, outputs, style, task.submit
-        )
+        return self._reply(recorded, _swapped(reply_body, task.recorded_id, fresh), venue, task.submit)
 
-    def _reply(
-        self,
-        recorded: Exchange,
-        body: Any,
-        base_url: str,
-        outputs: OutputStore,
-        style: OutputStyle,
-        submit: Exchange,
-    ) -> Reply:
+    def _reply(self, recorded: Exchange, body: Any, venue: Venue, submit: Exchange) -> Reply:
         if isinstance(body, dict):
-            body = _served_here(body, base_url, outputs, style, submit)
+            body = _served_here(body, venue, submit)
         elif body is None:
             body = {"text": recorded.response.text} if recorded.response.text else {}
         headers = {name: value for name, value in recorded.headers.items() if name in _REPLAYED_HEADERS}
@@ -150,9 +149,7 @@ class Replay:
         return Reply(recorded.status, body, delay=delay, headers=headers, fault="replay")
 
 
-def _served_here(
-    body: dict[str, Any], base_url: str, outputs: OutputStore, style: OutputStyle, submit: Exchange
-) -> dict[str, Any]:
+def _served_here(body: dict[str, Any], venue: Venue, submit: Exchange) -> dict[str, Any]:
     # Output URLs point at the recording's host (production's CDN): the fake publishes an image of the requested
     # size under the same file name and answers its own URL instead.
     output = body.get("output")
@@ -161,18 +158,19 @@ def _served_here(
     request = submit.request.json if submit.request.is_json and isinstance(submit.request.json, dict) else {}
     width, height = (_side(request.get(name)) for name in ("width", "height"))
     served = dict(output)
-    for key, spec in (("result", style.full), ("low_res_urls", style.low_res)):
+    for key, spec in (("result", venue.style.full), ("low_res_urls", venue.style.low_res)):
         urls = output.get(key)
         if isinstance(urls, list):
-            served[key] = [_publish(url, width, height, spec, base_url, outputs) for url in urls]
+            served[key] = [_publish(url, width, height, spec, venue) for url in urls]
     return {**body, "output": served}
 
 
-def _publish(url: Any, width: int, height: int, spec: Any, base_url: str, outputs: OutputStore) -> Any:
+def _publish(url: Any, width: int, height: int, spec: Any, venue: Venue) -> Any:
     if not isinstance(url, str):
         return url
     name = url.rstrip("/").rsplit("/", 1)[-1]
-    return outputs.publish(base_url, f"replay/{name}", OutputImage(width, height, digest(url), digest(url, 1), spec))
+    image = OutputImage(width, height, digest(url), digest(url, 1), spec)
+    return venue.outputs.publish(venue.base_url, f"replay/{name}", image)
 
 
 def _side(value: Any) -> int:

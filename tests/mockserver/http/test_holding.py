@@ -15,7 +15,7 @@ import pytest
 from starlette.applications import Starlette
 
 from mockserver import Config, VirtualClock, create_app
-from mockserver.http.holding import Drain
+from mockserver.http.shutdown import Drain
 from tests.conftest import TOKEN, valid_body
 
 pytestmark = pytest.mark.anyio

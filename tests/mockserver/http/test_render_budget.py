@@ -14,8 +14,8 @@ import pytest
 
 from mockserver import Config, create_app
 from mockserver.http import routes
-from mockserver.http.holding import Drain
 from mockserver.http.render_budget import RETRY_AFTER_SECONDS, RenderBudget, RenderBusy, ServerDraining
+from mockserver.http.shutdown import Drain
 from mockserver.wire.images import ImageSpec, OutputImage
 from tests.conftest import AUTH, valid_body
 
