@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --replay: 404 for anything not recorded (default: the model answers it)",
     )
     serve.add_argument(
+        "--replay-ignore",
+        metavar="FIELDS",
+        help="with --replay: request body fields not matched on, names or JSON pointers, e.g. seed,/input/nonce "
+        "(default: none, the whole body is matched)",
+    )
+    serve.add_argument(
         "--config", metavar="FILE", help="TOML file with the same keys (lowest precedence; default: none)"
     )
 
@@ -184,6 +190,7 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "allowed_hosts": tuple(args.allowed_host) if args.allowed_host else None,
         "replay": args.replay,
         "replay_strict": args.replay_strict,
+        "replay_ignore": args.replay_ignore,
     }
     config = load_config(flags, os.environ, args.config, defaults={"latency": "workload"})
     given = str(args.fidelity or os.environ.get("QOLABA_MOCK_FIDELITY", ""))
