@@ -89,6 +89,14 @@ def add_commands(commands: Any) -> None:
     )
     diff.add_argument("--seed", type=int, default=0, help="live only: same seed, same generated cases (default: 0)")
     timing_arguments(diff)
+    diff.add_argument(
+        "--ignore",
+        type=_ignored,
+        default=(),
+        metavar="FIELDS",
+        help="answer fields left out of the comparison, names or JSON pointers, e.g. error_data,/output/result "
+        "(default: none)",
+    )
     diff.add_argument("--json", action="store_true", help="print the differences as JSON (default: a table)")
 
 
@@ -113,8 +121,8 @@ def _diff_cassette(args: argparse.Namespace) -> DiffReport:
     cassette = read_recording(args.cassette)
     source = str(args.cassette)
     if args.fidelity != "auto":
-        return diff_cassette(cassette, args.fidelity, source=source)
-    closest, reports = closest_profile(cassette, source=source)
+        return diff_cassette(cassette, args.fidelity, source=source, ignore=args.ignore)
+    closest, reports = closest_profile(cassette, source=source, ignore=args.ignore)
     counts = ", ".join(f"{r.profile} {len(r.differences)}" for r in reports)
     print(f"closest profile: {closest.profile} (differences: {counts})", file=sys.stderr)
     return closest
@@ -147,8 +155,19 @@ def _diff_live(target: Target, args: argparse.Namespace) -> DiffReport:
         task_timeout=args.task_timeout,
         poll_interval=args.poll_interval,
         min_interval=interval,
+        ignore=args.ignore,
     )
     return report
+
+
+def _ignored(text: str) -> tuple[str, ...]:
+    from contracts.cassette.ignored_fields import IgnoredFieldError, parse_ignored
+
+    try:
+        parse_ignored(text)
+    except IgnoredFieldError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
 def _record(args: argparse.Namespace) -> int:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from contracts.cassette.ignored_fields import parse_ignored
 from contracts.cassette.jsonl import Cassette, Exchange
 from contracts.client.target import Target
 from contracts.spec.dialects import read_answer
@@ -67,14 +68,16 @@ def fake_under_test(profile: str, tokens: frozenset[str]) -> Iterator[FakeUnderT
         fake.close()
 
 
-def diff_cassette(cassette: Cassette, profile: str, *, source: str) -> DiffReport:
+def diff_cassette(cassette: Cassette, profile: str, *, source: str, ignore: Iterable[str] = ()) -> DiffReport:
     """Send every recorded request to the fake in `profile`, in order, and compare the answers.
 
     The fake keeps the recording's order, not its clock: exchange n is sent at n seconds of the fake's virtual
     time, and a queued task is given a running time that ends between the last poll that saw it PENDING and
     the first that saw it end, so each poll meets the fake's task in the state the recording saw. Task ids and
-    output URLs are mapped to the fake's.
+    output URLs are mapped to the fake's. `ignore` names answer fields left out of the comparison (`seed`,
+    `/output/Has_NSFW_Content`), as `serve --replay-ignore` leaves request fields out of matching.
     """
+    ignored = parse_ignored(ignore)
     report = DiffReport(source, profile)
     task_ids: dict[str, str] = {}  # recorded task id -> the fake's
     urls: dict[str, str] = {}  # recorded output URL path -> the fake's
@@ -88,7 +91,8 @@ def diff_cassette(cassette: Cassette, profile: str, *, source: str) -> DiffRepor
             _learn(theirs.body, ours.body, task_ids, urls)
             report.compared += 1
             line = curl(exchange.method, cassette.upstream + exchange.path, exchange.auth, body)
-            report.differences += [Difference(exchange.seq, line, *found) for found in differences(theirs, ours)]
+            found_here = differences(theirs, ours, ignored)
+            report.differences += [Difference(exchange.seq, line, *found) for found in found_here]
     return report
 
 
@@ -96,9 +100,11 @@ def diff_cassette(cassette: Cassette, profile: str, *, source: str) -> DiffRepor
 _STEP = 1.0
 
 
-def closest_profile(cassette: Cassette, *, source: str) -> tuple[DiffReport, list[DiffReport]]:
+def closest_profile(
+    cassette: Cassette, *, source: str, ignore: Iterable[str] = ()
+) -> tuple[DiffReport, list[DiffReport]]:
     """The profile whose answers differ least from the recording, and every profile's report."""
-    reports = [diff_cassette(cassette, profile, source=source) for profile in PROFILES]
+    reports = [diff_cassette(cassette, profile, source=source, ignore=ignore) for profile in PROFILES]
     return min(reports, key=lambda report: len(report.differences)), reports
 
 
@@ -187,6 +193,7 @@ def diff_live(
     poll_interval: float = 2.0,
     min_interval: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
+    ignore: Iterable[str] = (),
 ) -> DiffReport:
     """Send the same requests to `target` and to the fake in `profile`, following queued tasks to their end.
 
@@ -194,8 +201,10 @@ def diff_live(
     `seed` (poisoned as the matrix is, so none runs a job), the same request without credentials and with a
     made-up token, and status reads of a made-up id, of no id and of an id that is no string; `full` adds up
     to `max_spend` valid queued submits (each a real job on a real API). A task that ends in SUCCESS has its
-    first result and low-res image fetched from each side and compared too (media type and size).
+    first result and low-res image fetched from each side and compared too (media type and size). `ignore`
+    names answer fields left out of the comparison, as for `diff_cassette`.
     """
+    ignored = parse_ignored(ignore)
     report = DiffReport(target.redact(target.base_url), profile)
     with (
         fake_under_test(profile, frozenset({target.token})) as fake,
@@ -221,7 +230,7 @@ def diff_live(
             for answered_theirs, answered_ours in zip(theirs, ours, strict=False):
                 report.compared += 1
                 report.differences += [
-                    Difference(seq, line, *found) for found in differences(answered_theirs, answered_ours)
+                    Difference(seq, line, *found) for found in differences(answered_theirs, answered_ours, ignored)
                 ]
             if len(theirs) != len(ours):
                 report.differences.append(Difference(seq, line, "answers", str(len(theirs)), str(len(ours))))
