@@ -24,8 +24,10 @@ from contracts.cassette.jsonl import Cassette, CassetteError, collector_paused, 
 from contracts.cassette.vcr import read_vcr
 from contracts.spec.strict_json import InvalidJson, parse_value
 
-# A HAR or VCR file is parsed whole: this many bytes on disk take up to about 5x as much while read (bench/).
+# A HAR or VCR file is parsed whole, so its size bounds the memory a read takes (bench/bench_recording_read.py):
+# a JSON document (HAR, VCR as JSON) takes about 3x its size while read, YAML about 15x (and 4 MB a second).
 MAX_DOCUMENT_BYTES = 64 << 20
+MAX_YAML_BYTES = 16 << 20
 _HEAD = 64 << 10  # bytes read to recognise a file
 _OURS = re.compile(rb'\A\s*\{\s*"qolaba_mock_cassette"\s*:')
 FORMATS = "our JSON lines (qolaba-mock record), a HAR 1.2 file, or a VCR cassette (VCR.py's or schemathesis's)"
@@ -45,14 +47,17 @@ def read_cassette(path: str | Path, *, max_seconds: float | None = None) -> Cass
         raise CassetteError(f"{source}: is empty; a recording is {FORMATS}")
     if _OURS.match(head):
         return read_jsonl(path, max_seconds=max_seconds)
-    if size > MAX_DOCUMENT_BYTES:
+    is_json = head.lstrip()[:1] in (b"{", b"[")
+    limit = MAX_DOCUMENT_BYTES if is_json else MAX_YAML_BYTES
+    if size > limit:
+        what = "a HAR or JSON file" if is_json else "a YAML cassette"
         raise CassetteError(
-            f"{source}: {size / (1 << 20):.0f} MiB is more than the {MAX_DOCUMENT_BYTES >> 20} MiB a HAR or VCR file "
-            "may hold (README, Limits); split it, or record with qolaba-mock record"
+            f"{source}: {size / (1 << 20):.0f} MiB is more than the {limit >> 20} MiB {what} may hold "
+            "(README, Limits); split it, or record with qolaba-mock record"
         )
     data = Path(path).read_bytes()
     with collector_paused():
-        document = _json(data, source) if head.lstrip()[:1] in (b"{", b"[") else _yaml(data, source)
+        document = _json(data, source) if is_json else _yaml(data, source)
         return _read(document, source, max_seconds)
 
 

@@ -92,7 +92,6 @@ def add_commands(commands: Any) -> None:
     diff.add_argument(
         "--ignore",
         type=_ignored,
-        default=(),
         metavar="FIELDS",
         help="answer fields left out of the comparison, names or JSON pointers, e.g. error_data,/output/result "
         "(default: none)",
@@ -121,8 +120,8 @@ def _diff_cassette(args: argparse.Namespace) -> DiffReport:
     cassette = read_recording(args.cassette)
     source = str(args.cassette)
     if args.fidelity != "auto":
-        return diff_cassette(cassette, args.fidelity, source=source, ignore=args.ignore)
-    closest, reports = closest_profile(cassette, source=source, ignore=args.ignore)
+        return diff_cassette(cassette, args.fidelity, source=source, ignore=args.ignore or ())
+    closest, reports = closest_profile(cassette, source=source, ignore=args.ignore or ())
     counts = ", ".join(f"{r.profile} {len(r.differences)}" for r in reports)
     print(f"closest profile: {closest.profile} (differences: {counts})", file=sys.stderr)
     return closest
@@ -155,7 +154,7 @@ def _diff_live(target: Target, args: argparse.Namespace) -> DiffReport:
         task_timeout=args.task_timeout,
         poll_interval=args.poll_interval,
         min_interval=interval,
-        ignore=args.ignore,
+        ignore=args.ignore or (),
     )
     return report
 

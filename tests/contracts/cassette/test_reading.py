@@ -146,16 +146,26 @@ def test_a_file_is_recognised_by_its_content_whatever_its_name(tmp_path: Path) -
     assert read_cassette(misnamed).exchanges[0].path == "/getImagetoImage"
 
 
-def test_a_har_or_vcr_file_past_the_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
-    enormous = tmp_path / "enormous.har"
-    with enormous.open("wb") as file:  # sparse: 65 MiB on paper, nothing on disk
-        file.write(b'{"log": {"entries": [')
-        file.truncate(reading.MAX_DOCUMENT_BYTES + (1 << 20))
+@pytest.mark.parametrize(
+    ("start", "limit", "what"),
+    [
+        (b'{"log": {"entries": [', reading.MAX_DOCUMENT_BYTES, "64 MiB a HAR or JSON file"),
+        (b"interactions:\n- request:\n", reading.MAX_YAML_BYTES, "16 MiB a YAML cassette"),
+    ],
+)
+def test_a_har_or_vcr_file_past_the_limit_is_refused_before_it_is_parsed(
+    tmp_path: Path, start: bytes, limit: int, what: str
+) -> None:
+    enormous = tmp_path / "enormous"
+    with enormous.open("wb") as file:  # sparse: past the limit on paper, nothing on disk
+        file.write(start)
+        file.truncate(limit + (1 << 20))
     with pytest.raises(CassetteError) as raised:
         read_cassette(enormous)
+    size = (limit >> 20) + 1
     assert str(raised.value) == (
-        f"{enormous}: 65 MiB is more than the 64 MiB a HAR or VCR file may hold (README, Limits); split it, or "
-        "record with qolaba-mock record"
+        f"{enormous}: {size} MiB is more than the {what} may hold (README, Limits); split it, or record with "
+        "qolaba-mock record"
     )
 
 
