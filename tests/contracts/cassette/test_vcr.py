@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import vcr
 import yaml
 
 from contracts.cassette.jsonl import CassetteError
@@ -105,3 +106,18 @@ def test_a_vcrpy_cassette_written_as_json_reads_the_same(
     exchanges = read_cassette(as_json).exchanges
     from_yaml = read_cassette(vcrpy_recording[0]).exchanges[:-1]  # the YAML one ends with the image
     assert [(e.path, e.status, e.task) for e in exchanges] == [(e.path, e.status, e.task) for e in from_yaml]
+
+
+def test_a_cassette_recorded_with_the_token_filtered_still_says_a_token_was_sent(tmp_path: Path) -> None:
+    """pytest-recording's `vcr_config` with VCR.py's `filter_headers`, as the README suggests."""
+    from mockserver import Config, LiveServer
+    from tests.conftest import valid_body
+
+    path = tmp_path / "filtered.yaml"
+    filtered = vcr.VCR(filter_headers=[("authorization", "Bearer [redacted]")])
+    with LiveServer(Config(latency="none")) as fake, filtered.use_cassette(str(path), record_mode="all"):
+        httpx.post(fake.url + "/getImagetoImage", json=valid_body(), headers={"Authorization": "Bearer sk-x"})
+    assert "sk-x" not in path.read_text()
+    cassette = read_cassette(path)
+    assert [(e.auth, e.token) for e in cassette.exchanges] == [("bearer", "t1")]
+    assert not cassette.held_credentials
