@@ -67,7 +67,8 @@ def build_cassette(
             raise CassetteError(f"{source}: {interaction.where}: {exc}") from None
     if not builder.exchanges:
         raise CassetteError(
-            f"{source}: none of its {builder.total} {kind} interactions is a call to the API "
+            f"{source}: none of its {builder.total} {kind} {'entries' if kind == 'HAR' else 'interactions'} is a call "
+            "to the API "
             f"(POST {' or '.join(_paths())}, also under {base_path()}){builder.skipped_text(': ')}"
         )
     notes = [f"{source}: skipped {builder.skipped_text()}"] if builder.skipped else []

@@ -80,7 +80,7 @@ def test_a_har_with_no_call_to_the_api_is_one_line_counting_what_it_skipped(tmp_
     with pytest.raises(CassetteError) as raised:
         read_cassette(har)
     assert str(raised.value) == (
-        f"{har}: none of its 3 HAR interactions is a call to the API (POST /getImagetoImage or /getImageToImage or "
+        f"{har}: none of its 3 HAR entries is a call to the API (POST /getImagetoImage or /getImageToImage or "
         "/getImage, also under /api/v1/studio): 3 on other hosts"
     )
 
