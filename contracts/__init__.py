@@ -33,26 +33,30 @@ if TYPE_CHECKING:  # type checkers see the real names; at run time `__getattr__`
     from contracts.cassette.har_writer import to_har, write_har
     from contracts.cassette.jsonl import Cassette, CassetteError
     from contracts.cassette.reading import read_cassette
+    from contracts.client.pacing import Pacing
     from contracts.client.target import Target, TargetError
     from contracts.probe.matrix import ProbeReport, run_probe
     from contracts.run.engine import RunOptions, run_contract
     from contracts.run.outcome import RunOutcome
     from contracts.traffic.comparison import DiffReport
-    from contracts.traffic.diff import diff_cassette, diff_live
+    from contracts.traffic.diff import diff_cassette
+    from contracts.traffic.live_diff import DiffPlan, diff_live
     from contracts.traffic.recording_proxy import recording_proxy
 
 # The tools, each from the module that owns it, imported on first use.
 _TOOLS = {
     "Cassette": "contracts.cassette.jsonl",
     "CassetteError": "contracts.cassette.jsonl",
+    "DiffPlan": "contracts.traffic.live_diff",
     "DiffReport": "contracts.traffic.comparison",
+    "Pacing": "contracts.client.pacing",
     "ProbeReport": "contracts.probe.matrix",
     "RunOptions": "contracts.run.engine",
     "RunOutcome": "contracts.run.outcome",
     "Target": "contracts.client.target",
     "TargetError": "contracts.client.target",
     "diff_cassette": "contracts.traffic.diff",
-    "diff_live": "contracts.traffic.diff",
+    "diff_live": "contracts.traffic.live_diff",
     "read_cassette": "contracts.cassette.reading",
     "to_har": "contracts.cassette.har_writer",
     "write_har": "contracts.cassette.har_writer",
@@ -66,8 +70,10 @@ __all__ = [
     "SUBMIT",
     "Cassette",
     "CassetteError",
+    "DiffPlan",
     "DiffReport",
     "FieldRule",
+    "Pacing",
     "ProbeReport",
     "RunOptions",
     "RunOutcome",

@@ -14,7 +14,7 @@ from typing import NoReturn
 from contracts.cli.extra import CONTRACT_COMMANDS, MissingExtra, require_contract_tools
 from contracts.client.target import TargetError
 from contracts.spec.schema import contract_json, contract_text
-from mockserver.behaviour.fidelity.profiles import ALIASES
+from mockserver.behaviour.fidelity.profiles import ALIASES, profile_names
 from mockserver.config.settings import Config, ConfigError
 from mockserver.config.sources import load_config
 
@@ -76,8 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--fidelity",
         metavar="PROFILE",
-        help="contract: as the docs say | production: as the backend answers, 2025-09 | production-2024 "
-        "(default: contract)",
+        help=f"how the fake answers: {' | '.join(profile_names())}, as docs/fidelity.md describes (default: contract)",
     )
     serve.add_argument("--rate-limit", metavar="N/UNIT", help="per-token limit, e.g. 60/min or 100/m (default: none)")
     serve.add_argument(

@@ -35,6 +35,9 @@ MARKER_HELP = (
     "configure the qolaba-mock fake for this test"
 )
 DEFAULT_TOKEN = "sk-qolaba-mock"
+# Not the profiles' names: listing them would import the registry (and pydantic) in every session. A bad name is
+# refused naming every profile, as `qolaba-mock serve --fidelity` is.
+FIDELITY_HELP = "a fidelity profile's name, as for `qolaba-mock serve --fidelity`"
 # The packages beside `mockserver` that the fixtures import; a project's own package of the same name shadows them.
 NEEDED_PACKAGES = ("contracts",)
 
@@ -46,13 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--qolaba-fault", action="append", help="fault spec, e.g. http_429:0.1 (repeatable)")
     group.addoption("--qolaba-token", action="append", help="accepted bearer token (repeatable; default: any)")
     group.addoption("--qolaba-base-url", help="base URL qolaba_respx intercepts (default: production's)")
-    group.addoption("--qolaba-fidelity", help="how the fake answers: contract (default), production or production-2024")
+    group.addoption("--qolaba-fidelity", help=f"how the fake answers: {FIDELITY_HELP} (default: contract)")
     parser.addini("qolaba_seed", "seed of the fake", default="0")
     parser.addini("qolaba_latency", "latency spec of the fake", default="none")
     parser.addini("qolaba_faults", "fault specs, one a line", type="linelist", default=[])
     parser.addini("qolaba_tokens", "accepted bearer tokens, one a line", type="linelist", default=[])
     parser.addini("qolaba_base_url", "base URL qolaba_respx intercepts", default="")
-    parser.addini("qolaba_fidelity", "contract, production or production-2024", default="contract")
+    parser.addini("qolaba_fidelity", f"how the fake answers: {FIDELITY_HELP}", default="contract")
     parser.addini(
         "qolaba_pass_through",
         "URL prefixes qolaba_respx lets through to the real network, one a line",
@@ -126,12 +129,14 @@ def qolaba_client(qolaba_mock: QolabaMock, qolaba_token: str) -> httpx.AsyncClie
     """An httpx.AsyncClient bound to `qolaba_mock` in-process, base URL http://testserver, token set."""
     import httpx
 
+    from contracts.spec.credentials import bearer
+
     # Not opened as a context manager, so the fixture stays sync and works under any async test runner;
     # an in-process transport holds no connection to close.
     return httpx.AsyncClient(
         transport=qolaba_mock.async_transport(),
         base_url="http://testserver",
-        headers={"Authorization": f"Bearer {qolaba_token}"},
+        headers=bearer(qolaba_token),
     )
 
 

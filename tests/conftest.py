@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from mockserver import Config, VirtualClock, create_app
+from mockserver.behaviour.fidelity.profiles import CONTRACT, Profile, register, unregister
 from mockserver.sim.backend import Backend
 from strategies import load_profile
 
@@ -41,6 +43,24 @@ def valid_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def extra_profile() -> Iterator[Profile]:
+    """A fidelity profile of the test's own, registered for the test and removed after it: the contract's answers,
+    with no `app_id` in any envelope (so it is told apart by what it answers)."""
+    added = register(
+        dataclasses.replace(
+            CONTRACT,
+            name="contract-without-app-id",
+            summary="as the contract, with no app_id in any envelope (a test's own profile)",
+            envelope_keys=tuple(key for key in CONTRACT.envelope_keys if key != "app_id"),
+        )
+    )
+    try:
+        yield added
+    finally:
+        unregister(added.name)
 
 
 @pytest.fixture

@@ -15,15 +15,17 @@ from contracts.checks.exchange import broken_fields, envelope_of, is_contract_op
 from contracts.checks.refusal_checks import reading_of, record_refusal, spoken_otherwise
 from contracts.checks.run_registry import run_of
 from contracts.checks.spend_guard import decoded_body, is_valid_request, poisoned
+from contracts.client.case_polling import base_url_of, credentials_of, poll_until_terminal
 from contracts.client.curl import FollowupFailed
-from contracts.client.polling import Poll, PollSettings, base_url_of, credentials_of, poll_until_terminal
+from contracts.client.polling import Poll, PollSettings
+from contracts.client.target import MADE_UP_TOKEN
+from contracts.spec.credentials import bearer
 from contracts.spec.schema import SUBMIT, operation_path
+from contracts.spec.statuses import GATEWAY_CODES, is_queued
 
 if TYPE_CHECKING:
     from schemathesis import Case
     from schemathesis.core.transport import Response
-
-MADE_UP_TOKEN = "qolaba-mock-made-up-token"  # a deliberately wrong credential
 
 POLL_SETTINGS = PollSettings()
 
@@ -34,7 +36,7 @@ def queued_task_reaches_terminal_state(ctx: Any, response: Response, case: Case[
     if case.operation.path != operation_path(SUBMIT) or response.status_code != 200:
         return None
     body = envelope_of(response)
-    if body is None or body.get("status") != "PENDING" or not isinstance(body.get("task_id"), str):
+    if not is_queued(body):
         return None
     # A run that polls its tasks itself (all at once, at the end) watches them; otherwise the check polls inline.
     watcher = run_of(case.operation.schema).watch_task
@@ -46,7 +48,7 @@ def queued_task_reaches_terminal_state(ctx: Any, response: Response, case: Case[
     return None
 
 
-def describe_unfinished(poll: Poll) -> str:
+def describe_unfinished(poll: Poll[Any]) -> str:
     """Why a polled task has no end to judge: polling failed, an answer left the lifecycle, or time ran out."""
     if poll.error is not None:
         return f"polling task {poll.task_id} failed: {poll.error}"
@@ -56,6 +58,9 @@ def describe_unfinished(poll: Poll) -> str:
             f"task {poll.task_id} answered HTTP {poll.status_code} with {status}, neither PENDING nor an end; "
             "polling stopped at that answer"
         )
+    if poll.status is None and poll.status_code in GATEWAY_CODES:
+        last = f"answered by the gateway (HTTP {poll.status_code})"
+        return f"task {poll.task_id} still {last} after {poll.waited:.1f} s of polling"
     return f"task {poll.task_id} still {poll.status or 'unreadable'} after {poll.waited:.1f} s of polling"
 
 
@@ -81,7 +86,7 @@ def auth_is_enforced(ctx: Any, response: Response, case: Case[Any]) -> bool | No
     if case.operation.path == operation_path(SUBMIT) and is_valid_request(SUBMIT, body) and isinstance(body, dict):
         body = poisoned(body)
     base_url = base_url_of(case, response)
-    for label, headers in (("no Authorization header", {}), ("a made-up token", _bearer(MADE_UP_TOKEN))):
+    for label, headers in (("no Authorization header", {}), ("a made-up token", bearer(MADE_UP_TOKEN))):
         probe = case.operation.Case(body=body, media_type="application/json")
         answer = probe.call(base_url=base_url, headers=headers)
         reading = reading_of(answer)
@@ -92,7 +97,6 @@ def auth_is_enforced(ctx: Any, response: Response, case: Case[Any]) -> bool | No
                 headers=headers,
                 base_url=base_url,
                 answer=answer,
-                shown_token=MADE_UP_TOKEN,
             )
         if answer.status_code != 401:
             record_refusal(case, ("Authorization",), reading.how)
@@ -135,7 +139,3 @@ def _unnamed(envelope: dict[str, Any], broken: set[str]) -> list[str]:
     entries = envelope.get("error_data")
     named = {entry.get("field") for entry in entries if isinstance(entry, dict)} if isinstance(entries, list) else set()
     return sorted(broken - named)
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

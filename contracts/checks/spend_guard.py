@@ -15,11 +15,12 @@ import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import schemathesis
 
 from contracts.checks.run_registry import Guard, run_of
+from contracts.client.target import Mode
 from contracts.spec.dialects import breaks_request_model, read_answer, request_level_fields
 from contracts.spec.schema import STATUS, SUBMIT, operation_path, poison_field
 from contracts.spec.validators import request_validator
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
     from schemathesis import Case
     from schemathesis.core.transport import Response
 
-# free: only requests refused before any job; safe: only requests the contract rejects (a backend that checks
-# fields in the job still invokes one to refuse them); full: valid submits too, capped.
-Mode = Literal["free", "safe", "full"]
 CELERY = "celery"
 
 

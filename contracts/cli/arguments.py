@@ -8,6 +8,8 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
+from contracts.client.pacing import Pacing
+
 Number = TypeVar("Number", int, float)
 
 
@@ -57,4 +59,14 @@ def timing_arguments(parser: argparse.ArgumentParser) -> None:
         default=2.0,
         metavar="S",
         help="seconds between polls of a queued task (default: 2)",
+    )
+
+
+def pacing_of(args: argparse.Namespace, *, min_interval: float) -> Pacing:
+    """The pacing `timing_arguments` asked for, with requests `min_interval` seconds apart."""
+    return Pacing(
+        request_timeout=args.request_timeout,
+        min_interval=min_interval,
+        task_timeout=args.task_timeout,
+        poll_interval=args.poll_interval,
     )

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from contracts.cli.arguments import non_negative_int, non_negative_seconds, positive_int, timing_arguments
+from contracts.cli.arguments import non_negative_int, non_negative_seconds, pacing_of, positive_int, timing_arguments
 from contracts.client.target import DEFAULT_TOKEN_ENV, Target, TargetError, resolve_target
 from contracts.spec.dialects import read_answer
 from contracts.spec.schema import STATUS, operation_path
 
 if TYPE_CHECKING:
     # Imported lazily at run time: schemathesis is heavy, and `qolaba-mock serve` should start fast.
-    from contracts.checks.spend_guard import Mode
     from contracts.client.progress import Progress
+    from contracts.client.target import Mode
     from contracts.run.engine import RunOptions
 
 # Non-loopback defaults: a production run spends little and goes slowly unless told otherwise.
@@ -206,15 +206,7 @@ def _probe(target: Target, args: argparse.Namespace, progress: Progress) -> int:
     from contracts.traffic.fingerprint import agreements
 
     interval = args.interval if args.interval is not None else (0.0 if target.is_loopback else 0.5)
-    report = run_probe(
-        target,
-        timeout=args.request_timeout,
-        min_interval=interval,
-        free=args.mode == "free",
-        task_timeout=args.task_timeout,
-        poll_interval=args.poll_interval,
-        progress=progress,
-    )
+    report = run_probe(target, pacing_of(args, min_interval=interval), free=args.mode == "free", progress=progress)
     # Each profile's fake answers the same matrix in-process; the closest one is named last.
     profiles = agreements(report) if report.rows else []
     closest = max(profiles, key=lambda agreement: agreement.agreeing) if profiles else None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contracts.cli.arguments import non_negative_int, port, positive_seconds, timing_arguments
+from contracts.cli.arguments import non_negative_int, pacing_of, port, positive_seconds, timing_arguments
 from contracts.client.target import DEFAULT_TOKEN_ENV, Target, TargetError, is_loopback_url, resolve_target
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 def add_commands(commands: Any) -> None:
     """Register `record` (and `diff`) on the `qolaba-mock` subparsers."""
+    from mockserver.behaviour.fidelity.profiles import profile_names
+
     record = commands.add_parser(
         "record",
         help="a reverse proxy in front of the API that checks each answer and writes a cassette",
@@ -59,7 +61,7 @@ def add_commands(commands: Any) -> None:
     diff.add_argument(
         "--fidelity",
         default="auto",
-        choices=["contract", "production", "production-2024", "auto"],
+        choices=[*profile_names(), "auto"],
         help="the profile to compare with; auto: the closest one (default: auto)",
     )
     diff.add_argument(
@@ -129,34 +131,28 @@ def _diff_cassette(args: argparse.Namespace) -> DiffReport:
 
 def _diff_live(target: Target, args: argparse.Namespace) -> DiffReport:
     from contracts.cli.contract_commands import check_reachable
+    from contracts.client.target import Mode
     from contracts.probe.matrix import run_probe
-    from contracts.traffic.diff import diff_live
     from contracts.traffic.fingerprint import fingerprint
+    from contracts.traffic.live_diff import DiffPlan, diff_live
 
     check_reachable(target, args.request_timeout)
-    mode = args.mode or ("full" if target.is_loopback else "safe")
+    mode: Mode = args.mode or ("full" if target.is_loopback else "safe")
     max_spend = args.max_spend if args.max_spend is not None else (1 if target.is_loopback else 3)
-    interval = 0.0 if target.is_loopback else 0.5
+    pacing = pacing_of(args, min_interval=0.0 if target.is_loopback else 0.5)
     profile = args.fidelity
     if profile == "auto":
-        probed = run_probe(target, timeout=args.request_timeout, min_interval=interval, free=mode == "free")
-        closest = fingerprint(probed)
+        closest = fingerprint(run_probe(target, pacing, free=mode == "free"))
         print(target.redact(closest.line()), file=sys.stderr)
         profile = closest.profile
-    report = diff_live(
-        target,
-        profile,
+    plan = DiffPlan(
         mode=mode,
         max_spend=max_spend if mode == "full" else 0,
         cases=args.cases,
         seed=args.seed,
-        timeout=args.request_timeout,
-        task_timeout=args.task_timeout,
-        poll_interval=args.poll_interval,
-        min_interval=interval,
         ignore=args.ignore or (),
     )
-    return report
+    return diff_live(target, profile, plan, pacing)
 
 
 def _ignored(text: str) -> tuple[str, ...]:

@@ -1,7 +1,20 @@
-"""A queued task's life after submit: follow the contract's link to the status operation and poll it.
+"""A queued task's life after submit: the one loop that polls it, used by `contract`, `probe` and `diff`.
 
-The link (`GetTaskStatus` on the submit's 200 response) is read from `openapi.yaml`, so the request
-that polls is built the way the contract says, not the way this module assumes.
+The request that polls is built from the contract's link (`GetTaskStatus` on the submit's 200 response), not
+assumed. What ends the loop:
+- an answer with an ending status (`SUCCESS`, `FAILED`: `contracts.spec.statuses`), whatever its HTTP code;
+- any other answer that is not a 200 and not a gateway's (a refused token, a bare 500 of a crashed job);
+- a 200 whose status is neither PENDING nor an end, or no envelope at all: it has left the task's lifecycle,
+  and no later answer can make it right (`left_the_lifecycle`);
+- the deadline (`timed_out`), or `max_network_errors` polls in a row lost to the network (`error`).
+A gateway's answer (429, 502, 503, 504: `GATEWAY_CODES`) is polled again, after its `Retry-After` if it gives
+one: a poll is a read, and the gateway's answer says nothing of the task. A client of production does the
+same, and a diff that stopped there would report a hiccup of the gateway as a difference of the API.
+
+Usage:
+    poll = follow_task(Poll(task_id), ask=lambda: client.post(path, json=request), read=httpx_answer,
+                       settings=PollSettings(deadline=300, interval=2))
+    poll.reached_terminal_state, poll.response
 """
 
 from __future__ import annotations
@@ -10,17 +23,16 @@ import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
+
+import httpx
 
 from contracts.spec.schema import STATUS, SUBMIT, operation
+from contracts.spec.statuses import GATEWAY_CODES, running_status, status_of, terminal_statuses
 
-if TYPE_CHECKING:
-    from schemathesis import Case
-    from schemathesis.core.transport import Response
-
-TERMINAL_STATUSES = frozenset({"SUCCESS", "FAILED"})
-RUNNING_STATUS = "PENDING"
 _BODY_POINTER = "$response.body#"
+R = TypeVar("R")
+P = TypeVar("P", bound="Poll[Any]")
 
 
 @dataclass(frozen=True)
@@ -51,118 +63,111 @@ def _resolve(expression: str, body: Mapping[str, Any]) -> Any:
     return value
 
 
-@dataclass
-class Poll:
-    """The last answer of a polled task, and how long it took to get there."""
-
-    task_id: str
-    request_body: dict[str, Any]
-    status_code: int | None = None
-    status: str | None = None
-    polls: int = 0
-    waited: float = 0.0
-    error: str | None = None
-    response: Response | None = field(default=None, repr=False)
-    case: Case[Any] | None = field(default=None, repr=False)
-    # The last answer was neither PENDING nor an end (status "DONE", none, not JSON): polling stopped there.
-    left_the_lifecycle: bool = False
-
-    @property
-    def reached_terminal_state(self) -> bool:
-        return self.status in TERMINAL_STATUSES
-
-
 @dataclass(frozen=True)
 class PollSettings:
     deadline: float = 120.0
     interval: float = 2.0
-    # Polls answered with these codes are retried (production's gateway may shed load); others end the poll.
-    retry_codes: frozenset[int] = frozenset({429, 502, 503, 504})
+    # Polled again when answered with these codes; any other code but 200 ends the poll.
+    retry_codes: frozenset[int] = GATEWAY_CODES
     # A poll lost to the network is retried, but this many in a row end the poll: the server is gone.
     max_network_errors: int = 3
 
 
-def poll_until_terminal(
-    submit_case: Case[Any],
-    submit_response: Response,
+@dataclass(frozen=True)
+class PollAnswer:
+    """What the loop reads in one answer: its code, its JSON (None if not JSON), and `Retry-After` in seconds."""
+
+    status_code: int
+    body: Any
+    retry_after: float | None = None
+
+
+@dataclass
+class Poll(Generic[R]):
+    """The last answer of a polled task (`response`, as the transport gave it) and how it got there."""
+
+    task_id: str
+    status_code: int | None = None
+    status: str | None = None  # None for a gateway's answer: it says nothing of the task
+    polls: int = 0
+    waited: float = 0.0
+    error: str | None = None  # the last poll was lost to the network
+    response: R | None = field(default=None, repr=False)
+    left_the_lifecycle: bool = False
+    timed_out: bool = False  # the deadline came first: the last answer was PENDING, a gateway's, or lost
+
+    @property
+    def reached_terminal_state(self) -> bool:
+        return self.status in terminal_statuses()
+
+
+def follow_task(
+    poll: P,
+    ask: Callable[[], R],
+    read: Callable[[R], PollAnswer],
     settings: PollSettings,
     *,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
-) -> Poll:
-    """Poll the linked status operation with the submit's own credentials until SUCCESS/FAILED or the deadline.
+    before_each: Callable[[P], object] | None = None,
+) -> P:
+    """Poll with `ask` (one request; it may raise) until the task's end or the deadline; `poll` holds the result.
 
-    It stops early at an answer no task in the contract's lifecycle gives (`left_the_lifecycle`): a 200 whose
-    status is neither PENDING nor an end, or that is no envelope at all.
+    Time waited counts the sleeps asked for, or the clock if it ran further (slow answers): a `sleep` that does
+    not wait (a test's, or a virtual clock's `advance`) still reaches the deadline, and slow answers cannot
+    stretch it. `before_each` hears of each poll before it is sent (progress lines).
     """
-    body = submit_response.json()
-    request_body = status_link().request_for(body)
-    status_operation = submit_case.operation.schema.find_operation_by_id(STATUS)
-    poll = Poll(task_id=str(body.get("task_id")), request_body=request_body)
-    base_url = base_url_of(submit_case, submit_response)
-    headers = credentials_of(submit_response)
-    started = monotonic()
-    network_errors = 0
+    started, slept, network_errors = monotonic(), 0.0, 0
     while True:
-        case = status_operation.Case(body=request_body, media_type="application/json")
-        poll.case = case
+        if before_each is not None:
+            before_each(poll)
         poll.polls += 1
+        wait = settings.interval
         try:
-            response = case.call(base_url=base_url, headers=headers)
+            response = ask()
         except Exception as exc:  # reported in the poll, never raised: one lost poll must not end a run
             network_errors += 1
             poll.error = f"{type(exc).__name__}: {exc}"
-            poll.waited = monotonic() - started
-            if network_errors >= settings.max_network_errors or poll.waited + settings.interval > settings.deadline:
+            if network_errors >= settings.max_network_errors:
+                poll.waited = max(slept, monotonic() - started)
                 return poll
-            sleep(settings.interval)
-            continue
-        network_errors, poll.error = 0, None
-        poll.response = response
-        poll.status_code = response.status_code
-        shed = response.status_code in settings.retry_codes
-        # A shed poll says nothing about the task, whatever its body says.
-        poll.status = None if shed else _status_of(response)
-        poll.waited = monotonic() - started
-        if poll.reached_terminal_state or (response.status_code != 200 and not shed):
-            return poll
-        if not shed and poll.status != RUNNING_STATUS:
-            # The answer is already wrong, and no later one can make it right: waiting only delays the report.
-            poll.left_the_lifecycle = True
-            return poll
-        wait = (_retry_after(response) if shed else None) or settings.interval
+        else:
+            network_errors, poll.error = 0, None
+            answer = read(response)
+            poll.response, poll.status_code = response, answer.status_code
+            shed = answer.status_code in settings.retry_codes
+            poll.status = None if shed else status_of(answer.body)
+            if not shed and (poll.reached_terminal_state or answer.status_code != 200):
+                poll.waited = max(slept, monotonic() - started)
+                return poll
+            if not shed and poll.status != running_status():
+                poll.left_the_lifecycle = True
+                poll.waited = max(slept, monotonic() - started)
+                return poll
+            wait = (answer.retry_after if shed else None) or settings.interval
+        poll.waited = max(slept, monotonic() - started)
         if poll.waited + wait > settings.deadline:
+            poll.timed_out = True
             return poll
         sleep(wait)
+        slept += wait
+        poll.waited = max(slept, monotonic() - started)
 
 
-def base_url_of(case: Case[Any], response: Response) -> str:
-    """Where `case` was sent: its request URL without the operation path (keeps production's `/api/v1/studio`)."""
-    url = str(response.request.url).split("?", 1)[0]
-    return url.removesuffix(case.formatted_path).rstrip("/")
-
-
-def credentials_of(response: Response) -> dict[str, str]:
-    authorization = response.request.headers.get("Authorization")
-    if isinstance(authorization, bytes):
-        authorization = authorization.decode("latin-1")
-    return {"Authorization": authorization} if authorization else {}
-
-
-def _status_of(response: Response) -> str | None:
+def httpx_answer(response: httpx.Response) -> PollAnswer:
+    """An httpx answer as the loop reads it."""
     try:
         body = response.json()
     except ValueError:
-        return None
-    status = body.get("status") if isinstance(body, dict) else None
-    return status if isinstance(status, str) else None
+        body = None
+    return PollAnswer(response.status_code, body, retry_after_seconds(response.headers.get("retry-after")))
 
 
-def _retry_after(response: Response) -> float | None:
-    values = response.headers.get("retry-after")
-    if not values:
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` in delay-seconds; None when absent or an HTTP-date (it means nothing on a virtual clock)."""
+    if not value:
         return None
     try:
-        return max(0.0, float(values[0]))
+        return max(0.0, float(value))
     except ValueError:
         return None

@@ -10,10 +10,34 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
+from contracts.spec.credentials import AUTHORIZATION, bearer
+
 DEFAULT_TOKEN_ENV = "QOLABA_API_KEY"
+# How a printed request shows the run's token: left to the shell to fill.
 TOKEN_PLACEHOLDER = "$TOKEN"
+# Sent where a tool tries credentials no account has; not a secret, so printed requests show it as sent.
+MADE_UP_TOKEN = "qolaba-mock-made-up-token"
+# The credentials a request presents: the run's token, MADE_UP_TOKEN, something that is no bearer token (as a
+# recording may hold), or none.
+Credentials = Literal["token", "made-up", "other"] | None
+# What a tool may cost a target. free: only requests refused before any job; safe: only requests the contract
+# rejects (a backend that checks fields in the job still invokes one to refuse them); full: valid submits too, capped.
+Mode = Literal["free", "safe", "full"]
+_NOT_BEARER = "Basic cWFvbGFiYS1tb2Nr"  # any scheme but Bearer is refused alike
+
+
+def headers_for(credentials: Credentials, token: str) -> dict[str, str]:
+    """The headers that present `credentials`; `token` is the one "token" stands for."""
+    if credentials == "token":
+        return bearer(token)
+    if credentials == "made-up":
+        return bearer(MADE_UP_TOKEN)
+    if credentials == "other":
+        return {AUTHORIZATION: _NOT_BEARER}
+    return {}
 
 
 class TargetError(Exception):
@@ -32,7 +56,7 @@ class Target:
 
     @property
     def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+        return headers_for("token", self.token)
 
     def redact(self, text: str) -> str:
         """`text` with the token replaced by `$TOKEN`, for anything that is printed or written."""

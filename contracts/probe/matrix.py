@@ -20,7 +20,7 @@ it invokes a job (no image is made). `free=True` breaks a field checked before a
 reaches a GPU; rules checked in the job then read "not reached".
 
 Usage:
-    report = run_probe(Target("http://127.0.0.1:8000", token="sk-test"))
+    report = run_probe(Target("http://127.0.0.1:8000", token="sk-test"), Pacing(min_interval=0.5))
     print(report.table())
     sys.exit(1 if report.drifted else 0)
 """
@@ -34,6 +34,8 @@ from typing import Any
 
 import httpx
 
+from contracts.client.pacing import Pacing, Spacer
+from contracts.client.polling import Poll, PollSettings, follow_task, httpx_answer, status_link
 from contracts.client.progress import Progress, Silent
 from contracts.client.target import Target
 from contracts.probe.cases import (
@@ -49,51 +51,48 @@ from contracts.probe.report import Observation, ProbeReport, ProbeRow
 from contracts.spec.dialects import Reading, breaks_request_model, read_answer, request_level_fields
 from contracts.spec.schema import STATUS, SUBMIT, operation_path
 
-__all__ = ["ABSENT", "ProbeError", "ProbeReport", "ProbeRow", "run_probe"]
+__all__ = ["ABSENT", "Pacing", "ProbeError", "ProbeReport", "ProbeRow", "run_probe"]
 
 
 def run_probe(
     target: Target,
+    pacing: Pacing | None = None,
     *,
-    transport: httpx.BaseTransport | None = None,
-    timeout: float = 30.0,
-    min_interval: float = 0.0,
     free: bool = False,
-    task_timeout: float = 300.0,
-    poll_interval: float = 2.0,
-    sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], object] = time.sleep,
     progress: Progress | None = None,
 ) -> ProbeReport:
-    """Send the matrix to `target` in order, `min_interval` seconds apart, and compare with the contract.
+    """Send the matrix to `target` in order, paced as `pacing` says (by default: no pause); compare with the contract.
 
-    A probe answered as a queued task is polled (every `poll_interval` s, up to `task_timeout` s) to learn how
-    it ended. Stops early (`stopped` says why) when a poisoned request is accepted, since the poison then no
-    longer guarantees that no job starts, and when the target refuses the token or stops answering, since
-    nothing more can be learned. `progress` hears of the run as it begins and of each probe as it is sent.
+    A probe answered as a queued task is polled (`contracts.client.polling`: every `pacing.poll_interval` s, up to
+    `pacing.task_timeout` s) to learn how it ended. Stops early (`stopped` says why) when a poisoned request is
+    accepted, since the poison then no longer guarantees that no job starts, and when the target refuses the
+    token or stops answering, since nothing more can be learned. `transport` reaches the target (an in-process
+    fake's, say); `sleep` waits between requests and polls; `progress` hears of the run as it begins and of
+    each probe as it is sent.
 
     Example:
         report = run_probe(target, transport=QolabaMock(app).transport())
         assert not report.drifted, report.table()
     """
     cases = (*probe_cases(free=free), *status_probe_cases())
-    progress = progress or Silent()
+    pacing, progress = pacing or Pacing(), progress or Silent()
     progress.phase(f"probe: {len(cases)} requests, each one the contract refuses")
     rows: list[ProbeRow] = []
     stopped: str | None = None
-    last_sent: float | None = None
+    spacer = Spacer(pacing.min_interval, sleep)
     with httpx.Client(
-        base_url=target.base_url, transport=transport, timeout=timeout, headers=target.auth_headers
+        base_url=target.base_url, transport=transport, timeout=pacing.request_timeout, headers=target.auth_headers
     ) as client:
-        poller = _Poller(client, task_timeout, poll_interval, sleep, progress)
+        poller = _Poller(client, pacing.polling, sleep, progress)
         for number, case in enumerate(cases, start=1):
             if stopped is not None:
                 break
             body = case.body(base_body(case.operation))
             if contract_accepts(body, case.operation):  # the last guard before the wire; unreachable by design
                 raise ProbeError(f"refusing to send a request the contract accepts: {body}")
-            if last_sent is not None and min_interval > 0:
-                sleep(max(0.0, last_sent + min_interval - time.monotonic()))
-            last_sent = time.monotonic()
+            spacer.wait_turn()
             label = f"probe: {number} of {len(cases)}: {case.field} {case.rule}"
             progress.step(label)
             try:
@@ -101,7 +100,7 @@ def run_probe(
                 reading = read_answer(response.status_code, _json(response))
                 # A status read is never queued: a PENDING answer to it is the answer.
                 reading = poller.follow(reading, response, label) if case.operation == SUBMIT else reading
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, _PollsLost) as exc:
                 row = _row(case, None, None, "error", note=target.redact(f"no answer: {type(exc).__name__}: {exc}"))
             else:
                 row = _judge(case, reading, target)
@@ -111,37 +110,45 @@ def run_probe(
     return ProbeReport(target.redact(target.base_url), tuple(rows), stopped=stopped, planned=len(cases), free=free)
 
 
+class _PollsLost(Exception):
+    """Every poll of a queued probe, up to the loop's limit, was lost to the network."""
+
+
 class _Poller:
     """Follows a probe that was queued to the answer its task ends with."""
 
     def __init__(
-        self,
-        client: httpx.Client,
-        timeout: float,
-        interval: float,
-        sleep: Callable[[float], None],
-        progress: Progress,
+        self, client: httpx.Client, settings: PollSettings, sleep: Callable[[float], object], progress: Progress
     ) -> None:
-        self.client, self.timeout, self.interval, self.sleep = client, timeout, interval, sleep
-        self.progress = progress
+        self.client, self.settings, self.sleep, self.progress = client, settings, sleep, progress
 
     def follow(self, reading: Reading, response: httpx.Response, label: str) -> Reading:
         if reading.kind != "queued":
             return reading
-        task_id = _json(response)["task_id"]
-        waited = 0.0
-        while True:
-            self.progress.step(f"{label}: polling queued task {task_id}, {waited:g} s so far")
-            polled = self.client.post(operation_path(STATUS), json={"id": task_id})
-            reading = read_answer(polled.status_code, _json(polled), polled=True)
-            if reading.kind != "queued" and polled.status_code not in (429, 503):
-                return reading
-            # Counted in the waits asked for, not the clock: a test's injected `sleep` ends the wait as surely.
-            if waited + self.interval > self.timeout:
-                note = f"queued as task {task_id}, still unfinished after {waited:g} s"
-                return Reading("queued", polled.status_code, error=note)
-            self.sleep(self.interval)
-            waited += self.interval
+        queued = response.json()
+        request = status_link().request_for(queued)
+
+        def ask() -> httpx.Response:
+            return self.client.post(operation_path(STATUS), json=request)
+
+        def polling(poll: Poll[httpx.Response]) -> None:
+            self.progress.step(f"{label}: polling queued task {poll.task_id}, {poll.waited:.0f} s so far")
+
+        poll = follow_task(
+            Poll[httpx.Response](str(queued["task_id"])),
+            ask,
+            httpx_answer,
+            self.settings,
+            sleep=self.sleep,
+            before_each=polling,
+        )
+        if poll.response is None or poll.error is not None:
+            raise _PollsLost(f"polls of queued task {poll.task_id}: {poll.error}")
+        if poll.timed_out:
+            last = f" (the last poll answered HTTP {poll.status_code} by the gateway)" if poll.status is None else ""
+            note = f"queued as task {poll.task_id}, still unfinished after {poll.waited:.0f} s{last}"
+            return Reading("queued", poll.response.status_code, error=note)
+        return read_answer(poll.response.status_code, _json(poll.response), polled=True)
 
 
 def _json(response: httpx.Response) -> Any:

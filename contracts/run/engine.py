@@ -25,10 +25,10 @@ from schemathesis.engine.run import INTERNAL_PHASES
 
 from contracts.checks import refusal_checks
 from contracts.checks.run_registry import Run, run_over
-from contracts.checks.spend_guard import Mode, SpendGuard, SpendRefused
+from contracts.checks.spend_guard import SpendGuard, SpendRefused
 from contracts.client.polling import PollSettings
 from contracts.client.progress import Progress, Silent
-from contracts.client.target import Target
+from contracts.client.target import Mode, Target
 from contracts.run.failures import check_failure_record
 from contracts.run.outcome import RunOutcome
 from contracts.run.queued_tasks import poll_queued

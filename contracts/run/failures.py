@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.checks.refusal_checks import reading_of
 from contracts.checks.spend_guard import starts_a_job
-from contracts.client.curl import FollowupFailed, curl_line, excerpt
+from contracts.client.curl import FollowupFailed, case_curl_line, excerpt
 from contracts.client.target import Target
 from contracts.run.outcome import FailureRecord
 from contracts.spec.schema import SUBMIT, operation_path
@@ -38,7 +38,7 @@ def failure_record(
         check=check,
         title=target.redact(str(title)),
         message=target.redact(str(message)),
-        curl=curl_line(case, target),
+        curl=target.redact(case_curl_line(case, target.base_url, "token")),
         status_code=response.status_code if response is not None else None,
         response_excerpt=target.redact(excerpt(response)),
         phase=phase,

@@ -17,7 +17,8 @@ from contracts.checks import refusal_checks
 from contracts.checks import response_checks as checks
 from contracts.checks.followup_checks import describe_unfinished
 from contracts.checks.run_registry import Run, run_over
-from contracts.client.polling import Poll, PollSettings, poll_until_terminal
+from contracts.client.case_polling import CasePoll, poll_until_terminal
+from contracts.client.polling import PollSettings
 from contracts.client.progress import Progress
 from contracts.client.target import Target
 from contracts.run.failures import check_failure_record, failure_record
@@ -51,7 +52,7 @@ def poll_queued(
         )
     ended = itertools.count(1)
 
-    def follow(item: tuple[Case[Any], Response]) -> tuple[Case[Any], Poll]:
+    def follow(item: tuple[Case[Any], Response]) -> tuple[Case[Any], CasePoll]:
         poll = poll_until_terminal(item[0], item[1], settings)
         how = f"{poll.status or poll.error or f'HTTP {poll.status_code}'} after {poll.waited:.0f} s"
         progress.step(f"contract: {next(ended)} of {len(queued)} queued tasks polled; the last {how} ({poll.task_id})")
@@ -66,7 +67,9 @@ def poll_queued(
         _judge_the_end(submit_case, poll, answer_failed, target, out)
 
 
-def _judge_the_end(submit_case: Case[Any], poll: Poll, answer_failed: bool, target: Target, out: RunOutcome) -> None:
+def _judge_the_end(
+    submit_case: Case[Any], poll: CasePoll, answer_failed: bool, target: Target, out: RunOutcome
+) -> None:
     check = checks.queued_task_reaches_terminal_state.__name__
     if poll.left_the_lifecycle and answer_failed:
         return  # the answer's own failures say what is wrong with it; how the task would have ended is unknown
@@ -80,7 +83,7 @@ def _judge_the_end(submit_case: Case[Any], poll: Poll, answer_failed: bool, targ
         _judge_at_poll(submit_case, poll, target, out)
 
 
-def _judge_at_poll(submit_case: Case[Any], poll: Poll, target: Target, out: RunOutcome) -> None:
+def _judge_at_poll(submit_case: Case[Any], poll: CasePoll, target: Target, out: RunOutcome) -> None:
     # A request the contract rejects was queued: its refusal, if any, is the task's final answer.
     assert poll.response is not None
     check = refusal_checks.refuses_what_the_contract_forbids.__name__
@@ -97,7 +100,7 @@ def _judge_at_poll(submit_case: Case[Any], poll: Poll, target: Target, out: RunO
             out.add_failure(record)
 
 
-def _check_final_answer(poll: Poll, target: Target, out: RunOutcome) -> bool:
+def _check_final_answer(poll: CasePoll, target: Target, out: RunOutcome) -> bool:
     """Run the answer checks on the task's last answer; whether any failed."""
     if poll.case is None or poll.response is None:
         return False

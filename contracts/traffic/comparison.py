@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,22 +150,3 @@ def _by_request(differences: list[Difference]) -> Iterator[tuple[int, list[Diffe
     for difference in differences:
         groups.setdefault(difference.seq, []).append(difference)
     yield from groups.items()
-
-
-# Sent where a diff tries credentials no account has; not a secret, so curl lines show it.
-MADE_UP_TOKEN = "qolaba-mock-made-up-token"
-
-
-def curl(method: str, url: str, auth: str | None, body: Any) -> str:
-    """A pasteable curl line; a bearer token is `$TOKEN`, for the shell to fill (`made-up`: MADE_UP_TOKEN)."""
-    parts = ["curl", "-X", method]
-    if auth == "bearer":
-        parts += ["-H", '"Authorization: Bearer $TOKEN"']
-    elif auth == "made-up":
-        parts += ["-H", shlex.quote(f"Authorization: Bearer {MADE_UP_TOKEN}")]
-    elif auth == "other":
-        parts += ["-H", shlex.quote("Authorization: Basic …")]
-    if body is not None:
-        text = body if isinstance(body, str) else json.dumps(body)
-        parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", shlex.quote(text)]
-    return " ".join([*parts, shlex.quote(url)])

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 
 from contracts.client.target import Target
 from contracts.probe.matrix import ProbeReport, ProbeRow, run_probe
+from mockserver.behaviour.fidelity.profiles import profile_names
+from mockserver.testing.in_profile import BASE_URL, fake_in_profile
 
-PROFILES = ("contract", "production", "production-2024")
+# The token the probe presents to the fake, which accepts it alone (a refused token shows in the rows).
+_TOKEN = "qolaba-mock-fingerprint"
 
 
 @dataclass(frozen=True)
@@ -34,25 +37,20 @@ class Agreement:
 
 
 def fingerprint(report: ProbeReport) -> Agreement:
-    """The profile whose fake answers `report`'s probes most like the target did (ties: the first listed)."""
+    """The profile whose fake answers `report`'s probes most like the target did (ties: the first registered)."""
     return max(agreements(report), key=lambda agreement: agreement.agreeing)
 
 
 def agreements(report: ProbeReport) -> list[Agreement]:
-    """How far the target agrees with each profile, in PROFILES order."""
-    return [_agreement(report, profile) for profile in PROFILES]
+    """How far the target agrees with each registered profile, in the registry's order."""
+    return [_agreement(report, profile) for profile in profile_names()]
 
 
 def _agreement(report: ProbeReport, profile: str) -> Agreement:
-    from mockserver.app import create_app
-    from mockserver.behaviour.clock import VirtualClock
-    from mockserver.config.settings import Config
-    from mockserver.testing.handle import QolabaMock
-
-    token = "qolaba-mock-fingerprint"
-    app = create_app(Config(fidelity=profile, tokens=frozenset({token}), latency="none"), clock=VirtualClock())
-    with QolabaMock(app) as mock:
-        fake = run_probe(Target("http://fake", token=token), transport=mock.transport(), free=report.free)
+    with fake_in_profile(profile, frozenset({_TOKEN})) as in_profile:
+        # A queued probe's polls move the fake's clock instead of waiting.
+        target = Target(BASE_URL, token=_TOKEN)
+        fake = run_probe(target, free=report.free, transport=in_profile.transport(), sleep=in_profile.clock.advance)
     differing = [
         f"{theirs.field} {theirs.rule}: {_answer(theirs)}, not {_answer(ours)}"
         for theirs, ours in zip(report.rows, fake.rows, strict=False)

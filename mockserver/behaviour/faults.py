@@ -1,8 +1,9 @@
 """Which failure the fake answers with: the fault vocabulary, the spec grammar, and a seeded plan.
 
-A fault spec reads `NAME[:WHEN][@OPERATION]`, e.g. `http_429:0.1@status` or `no_face:every:3`. A `FaultPlan`
-holds the parsed rules and decides, request by request, which fault (if any) applies; the transport turns the
-chosen `Fault` into a response.
+Each fault in `FAULTS` carries its effects (fault_effects.py) and which requests it can meet; the simulation
+acts them out without asking a fault's name, so a new fault is one entry in the table. A fault spec reads
+`NAME[:WHEN][@OPERATION]`, e.g. `http_429:0.1@status` or `no_face:every:3`. A `FaultPlan` holds the parsed
+rules and decides, request by request, which fault (if any) applies.
 """
 
 from __future__ import annotations
@@ -13,6 +14,21 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from mockserver.behaviour.fault_effects import (
+    ANY_SUBMIT,
+    ConnectionAct,
+    CrashedTask,
+    Eligible,
+    JobFailure,
+    LostTask,
+    OutputFilter,
+    Refusal,
+    ResultEffect,
+    TaskEffect,
+)
+from mockserver.behaviour.fault_schedules import FaultError as FaultError
+from mockserver.behaviour.fault_schedules import Schedule, parse_when
+
 Family = Literal["http", "domain", "connection"]
 Operation = Literal["submit", "status"]
 
@@ -20,64 +36,126 @@ _OPERATIONS: Mapping[str, Operation] = {"submit": "submit", "status": "status"}
 _BOTH: frozenset[Operation] = frozenset(_OPERATIONS.values())
 _SUBMIT: frozenset[Operation] = frozenset({"submit"})
 _GRAMMAR = "NAME[:WHEN][@OPERATION], e.g. http_429:0.1@status"
-_WHEN_SHAPES = "a probability between 0 and 1, every:N, nth:N[,N...], first:N or always"
-
-
-class FaultError(ValueError):
-    """A fault spec or header that cannot be used; the message names it and what was expected."""
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One way a request can fail, with the status and envelope wording the fake answers with."""
+    """One way a request can fail: what it does (fault_effects.py) and which requests it can meet.
+
+    The simulation acts out `answer`, `result`, `task` and `connection` as they are set; nothing asks a
+    fault's name or family; `family` only groups the vocabulary for people reading it.
+    """
 
     name: str
     family: Family
-    status_code: int | None
-    error: str | None
-    error_data: str | None
     operations: frozenset[Operation]
+    eligible: Eligible = ANY_SUBMIT
+    # The answer replaced by an error, before (or, `job_runs_on`, beside) the job.
+    answer: Refusal | None = None
+    # What the job's result becomes.
+    result: ResultEffect | None = None
+    # What becomes of the queued task instead of its result.
+    task: TaskEffect | None = None
+    # The answer (whatever it is) lost or mangled on its way back.
+    connection: ConnectionAct | None = None
+
+    @property
+    def status_code(self) -> int | None:
+        """The status code the fault answers with itself, if it answers."""
+        return self.answer.status_code if self.answer is not None else None
+
+    @property
+    def error(self) -> str | None:
+        """The `error` the fault's own answer, failed job or crashed task carries, if any."""
+        worded = self._worded
+        return worded.error if worded is not None else None
+
+    @property
+    def error_data(self) -> str | None:
+        worded = self._worded
+        return worded.error_data if worded is not None else None
+
+    @property
+    def _worded(self) -> Refusal | JobFailure | CrashedTask | None:
+        if self.answer is not None:
+            return self.answer
+        if isinstance(self.result, JobFailure):
+            return self.result
+        return self.task if isinstance(self.task, CrashedTask) else None
 
 
-def _http(name: str, status_code: int, error: str, error_data: str) -> Fault:
-    return Fault(name, "http", status_code, error, error_data, _BOTH)
+def _http(name: str, answer: Refusal, eligible: Eligible = ANY_SUBMIT) -> Fault:
+    return Fault(name, "http", _BOTH, eligible, answer=answer)
 
 
-def _domain(name: str, error: str | None = None, error_data: str | None = None) -> Fault:
+# A job the profile fails at once meets no failure of the generation: it never gets that far.
+_GENERATING = Eligible(failing=False)
+# Only a queued submit has a task to lose or crash.
+_QUEUED = Eligible(sync=False)
+# A queued submit answers before any gateway could time out; a job that fails at once answers at once.
+_SYNC_GENERATING = Eligible(queued=False, failing=False)
+
+
+def _domain(
+    name: str, *, result: ResultEffect | None = None, task: TaskEffect | None = None, eligible: Eligible = _GENERATING
+) -> Fault:
     # Generation failures happen inside the job, so only a submit can cause them; status only reports them.
-    return Fault(name, "domain", None, error, error_data, _SUBMIT)
+    return Fault(name, "domain", _SUBMIT, eligible, result=result, task=task)
 
 
-def _connection(name: str) -> Fault:
-    return Fault(name, "connection", None, None, None, _BOTH)
+def _connection(act: ConnectionAct) -> Fault:
+    # The request gets through and any job runs on; only the answer is lost or mangled on the way back.
+    return Fault(act, "connection", _BOTH, connection=act)
 
 
-# The wording is production's (api-evidence §3.3-3.4) where known. Production's 429/503/504 bodies are
-# unknown, so those reuse the envelope with the reason phrase.
+# Production's wording (api-evidence §3.3-3.4) where known; its 429/503/504 bodies are unknown, so those reuse
+# the envelope with the reason phrase.
+_RETRY_AFTER = 2
+_GATEWAY_TIMEOUT = "The upstream server did not respond in time."
+_CUDA_OOM = (
+    "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 22.19 GiB total capacity; "
+    "19.87 GiB already allocated; 1.42 GiB free; 20.31 GiB reserved in total by PyTorch)"
+)
+
+# The vocabulary, in family order. A new fault is one entry here, built of the effects in fault_effects.py.
 FAULTS: Mapping[str, Fault] = MappingProxyType(
     {
         fault.name: fault
         for fault in (
-            _http("http_500", 500, "Internal Error", "()"),
-            _http("http_429", 429, "Too Many Requests", "Rate limit exceeded. Please retry after some time."),
-            _http("http_503", 503, "Service Unavailable", "The service is temporarily unavailable. Please retry."),
-            _http("gateway_timeout", 504, "Gateway Timeout", "The upstream server did not respond in time."),
-            _domain("no_face", "Face Consistent Error", "Unable to detect faces. Please provide a clear image."),
-            _domain(
-                "bad_image_url", "Image URL Error", "Given image type is not supported. Please try with JPG or PNG."
+            _http("http_500", Refusal(500, "Internal Error", "()")),
+            _http(
+                "http_429",
+                Refusal(429, "Too Many Requests", "Rate limit exceeded. Please retry after some time.", _RETRY_AFTER),
             ),
-            _domain("nsfw"),
-            _domain(
-                "task_failed",
-                "Internal Error",
-                "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 22.19 GiB total capacity; "
-                "19.87 GiB already allocated; 1.42 GiB free; 20.31 GiB reserved in total by PyTorch)",
+            _http(
+                "http_503", Refusal(503, "Service Unavailable", "The service is temporarily unavailable. Please retry.")
             ),
-            _domain("task_lost"),
+            # The gateway gives up on a sync call after `gateway_timeout` seconds; the job runs on.
+            _http(
+                "gateway_timeout",
+                Refusal(504, "Gateway Timeout", _GATEWAY_TIMEOUT, after_gateway_timeout=True, job_runs_on=True),
+                _SYNC_GENERATING,
+            ),
+            _domain(
+                "no_face",
+                result=JobFailure("Face Consistent Error", "Unable to detect faces. Please provide a clear image."),
+            ),
+            _domain(
+                "bad_image_url",
+                result=JobFailure("Image URL Error", "Given image type is not supported. Please try with JPG or PNG."),
+            ),
+            _domain("nsfw", result=OutputFilter(nsfw=True)),
+            _domain("task_failed", result=JobFailure("Internal Error", _CUDA_OOM)),
+            _domain("task_lost", task=LostTask(), eligible=_QUEUED),
             # The second content check (Worker.py L263-319) drops an image without flagging it.
-            _domain("content_filtered"),
-            # The Celery worker dies (e.g. killed for memory): the poll answers 500 (main.py L73-80).
-            _domain("task_crashed"),
+            _domain("content_filtered", result=OutputFilter(dropped=1)),
+            # The Celery worker dies (e.g. killed for memory): the poll re-raises WorkerLostError, a 500 with
+            # empty input (main.py L73-80).
+            _domain(
+                "task_crashed",
+                task=CrashedTask(500, "Internal Error", "Worker exited prematurely: signal 9 (SIGKILL) Job: 0."),
+                eligible=_QUEUED,
+            ),
             _connection("reset"),
             _connection("empty_response"),
             _connection("malformed_json"),
@@ -86,50 +164,6 @@ FAULTS: Mapping[str, Fault] = MappingProxyType(
         )
     }
 )
-
-
-_Kind = Literal["always", "p", "every", "nth", "first"]
-# Counted schedules and the smallest number each accepts.
-_COUNTED: Mapping[str, tuple[_Kind, int]] = {"every": ("every", 1), "nth": ("nth", 1), "first": ("first", 0)}
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When a fault fires: `always`, `p=0.1`, `every:3`, `nth:2,5` or `first:4`, parsed once."""
-
-    kind: _Kind
-    probability: float = 1.0
-    numbers: tuple[int, ...] = ()
-
-    def __post_init__(self) -> None:
-        # A schedule built by hand is held to the grammar's rules, so a plan never meets one it cannot run.
-        if self.kind in _COUNTED:
-            minimum = _COUNTED[self.kind][1]
-            if (
-                not self.numbers
-                or any(n < minimum for n in self.numbers)
-                or (self.kind != "nth" and len(self.numbers) > 1)
-            ):
-                raise FaultError(f"{self.kind} needs whole numbers >= {minimum}, got {self.numbers!r}")
-        elif self.kind == "p" and not 0 <= self.probability <= 1:
-            raise FaultError("probability must be between 0 and 1")
-
-    @property
-    def text(self) -> str:
-        if self.kind == "p":
-            return f"p={self.probability!r}".removesuffix(".0")
-        return self.kind if self.kind == "always" else f"{self.kind}:{','.join(map(str, self.numbers))}"
-
-    def fires(self, count: int, rng: random.Random) -> bool:
-        if self.kind == "p":
-            return rng.random() < self.probability
-        if self.kind == "every":
-            return count % self.numbers[0] == 0
-        if self.kind == "nth":
-            return count in self.numbers
-        if self.kind == "first":
-            return count <= self.numbers[0]
-        return True
 
 
 @dataclass(frozen=True)
@@ -157,7 +191,7 @@ def parse_fault(spec: str) -> FaultRule:
     fault = FAULTS.get(name)
     if fault is None:
         raise FaultError(f"{where} names no known fault; expected one of {', '.join(FAULTS)}")
-    when = _parse_when(when_text, where) if colon else Schedule("always")
+    when = parse_when(when_text, where) if colon else Schedule("always")
     operation = _operation(operation_text.strip(), fault, where) if at else None
     normalised = name if when.kind == "always" else f"{name}:{when.text.removeprefix('p=')}"
     return FaultRule(fault, when, operation, normalised if operation is None else f"{normalised}@{operation}")
@@ -190,7 +224,7 @@ class FaultPlan:
 
     Usage:
         plan = FaultPlan([parse_fault("http_500:every:3"), parse_fault("no_face:0.1")], random.Random(7))
-        fault = plan.choose("submit", eligible=lambda f: f.name != "task_lost")
+        fault = plan.choose("submit", eligible=lambda f: f.eligible.admits(queued=False, failing=False))
     """
 
     def __init__(self, rules: Sequence[FaultRule], rng: random.Random) -> None:
@@ -217,27 +251,6 @@ class FaultPlan:
     def reset_counts(self) -> None:
         """Start every schedule again from request 1; the rng is the caller's and is left as it is."""
         self._counts = [0] * len(self._rules)
-
-
-def _parse_when(text: str, where: str) -> Schedule:
-    kind, colon, rest = (part.strip() for part in text.partition(":"))
-    if kind == "always" and not colon:
-        return Schedule("always")
-    if colon and kind in _COUNTED:
-        counted, minimum = _COUNTED[kind]
-        parts = [part.strip() for part in rest.split(",")]
-        if any(not part.isdecimal() or int(part) < minimum for part in parts) or (kind != "nth" and len(parts) > 1):
-            raise FaultError(f"{where} {kind} needs whole numbers >= {minimum}, got {rest!r}")
-        return Schedule(counted, numbers=tuple(sorted({int(part) for part in parts})))
-    try:
-        probability = float(kind.removeprefix("p=")) if not colon else None
-    except ValueError:
-        probability = None
-    if probability is None:
-        raise FaultError(f"{where} has WHEN {text.strip()!r}; expected {_WHEN_SHAPES}")
-    if not 0 <= probability <= 1:
-        raise FaultError(f"{where} probability must be between 0 and 1")
-    return Schedule("p", probability=probability)
 
 
 def _operation(text: str, fault: Fault, where: str) -> Operation:

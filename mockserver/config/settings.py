@@ -55,9 +55,8 @@ class Config:
     # `none` keeps library use instant; `qolaba-mock serve` defaults to `workload`.
     latency: str = "none"
     faults: tuple[str, ...] = ()
-    # How the fake answers: "contract" (the docs), "production" (the backend, 2025-09) or "production-2024"
-    # (mockserver/behaviour/fidelity). The old names "current" and "legacy" are read as "contract" and
-    # "production-2024".
+    # How the fake answers: the name of a fidelity profile (mockserver/behaviour/fidelity/profiles.py registers
+    # them: "contract", the docs; "production", the backend...). An old alias ("legacy") is read as its profile.
     fidelity: str = "contract"
     rate_limit: str | None = None
     clock: ClockMode = "system"
@@ -164,10 +163,11 @@ class Config:
             raise ConfigError(check.problems)
 
     def _check_fidelity(self, check: _Checks) -> None:
-        from mockserver.behaviour.fidelity.profiles import ALIASES, PROFILES
+        from mockserver.behaviour.fidelity.profiles import ALIASES, profile_names
 
+        names = profile_names()
         name = ALIASES.get(self.fidelity, self.fidelity) if isinstance(self.fidelity, str) else None
-        if check.require(name in PROFILES, "fidelity", self.fidelity, " or ".join(repr(n) for n in PROFILES)):
+        if check.require(name in names, "fidelity", self.fidelity, " or ".join(repr(n) for n in names)):
             object.__setattr__(self, "fidelity", name)
 
     def _check_specs(self, check: _Checks) -> None:

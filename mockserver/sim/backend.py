@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.behaviour.clock import Clock
-from mockserver.behaviour.faults import Fault, Operation, header_fault
+from mockserver.behaviour.fault_effects import (
+    UNFILTERED,
+    CrashedTask,
+    JobFailure,
+    LostTask,
+    OutputFilter,
+    Refusal,
+    ResultEffect,
+    TaskEffect,
+)
+from mockserver.behaviour.faults import Fault, header_fault
 from mockserver.behaviour.fidelity import profiles as fidelity
 from mockserver.behaviour.fidelity.profiles import Profile
 from mockserver.behaviour.fidelity.rules import Job, Lookup, Refused
@@ -16,15 +26,12 @@ from mockserver.behaviour.ratelimit import retry_after_header
 from mockserver.config.settings import Config
 from mockserver.sim import outputs
 from mockserver.sim.namespaces import DEFAULT, Namespace, Namespaces
-from mockserver.sim.outputs import OutputStore, new_uuid
+from mockserver.sim.outputs import Destination, OutputStore, new_uuid
 from mockserver.sim.replay import Replay
 from mockserver.sim.tasks import Task
 from mockserver.wire import envelope
 from mockserver.wire.envelope import Envelope, Reply
 from mockserver.wire.images import OutputImage
-
-# What an http_429 fault tells the client to wait, in seconds.
-FAULT_RETRY_AFTER = 2
 
 
 @dataclass(frozen=True)
@@ -83,18 +90,19 @@ class Backend:
         limited = self._rate_limited(space, token_id, body)
         if limited is not None:
             return limited
-        job = self.profile.rules.admit_submit(body)
+        profile = self.profile
+        job = profile.rules.admit_submit(body)
         if isinstance(job, Refused):
             return job.reply
-        fault = self._choose_fault(space, "submit", steering, queued=job.request["celery"], fails=job.fails_with)
-        base_url = self.config.public_url or base_url
-        if fault is not None and fault.name == "gateway_timeout":
-            return self._gateway_timeout(space, job, fault, steering, base_url=base_url)
-        if fault is not None and fault.family == "http":
-            return self._fault_reply(fault, body)
-        domain_fault = fault if fault is not None and fault.family == "domain" else None
-        reply = self._generate(space, job, domain_fault, steering, base_url=base_url)
-        return _with_connection_fault(reply, fault)
+        fault = _submit_fault(space, job, steering)
+        destination = Destination(self.outputs, self.config.public_url or base_url, profile.outputs)
+        if fault is not None and fault.answer is not None:
+            if not fault.answer.job_runs_on:
+                return self._refusal(fault.name, fault.answer, body)
+            # The caller is refused, but the job runs on; the refusal echoes its input as its own answers would.
+            self._run_unseen(space, job, steering, destination)
+            return self._refusal(fault.name, fault.answer, job.request, echo=job.echo)
+        return _acted_on_connection(self._generate(space, job, fault, steering, destination), fault)
 
     def status(
         self, body: dict[str, Any], *, token_id: str = "", namespace: str = DEFAULT, steering: Steering = Steering()
@@ -106,29 +114,23 @@ class Backend:
         lookup = self.profile.rules.admit_status(body)
         if isinstance(lookup, Refused):
             return lookup.reply
-        fault = self._choose_fault(space, "status", steering, queued=False, fails=None)
-        if fault is not None and fault.family == "http":
-            return self._fault_reply(fault, body)
-        return _with_connection_fault(self._lookup(space, lookup), fault)
+        # A poll has no job to be eligible or not: every fault that applies to status can meet it.
+        fault = header_fault(steering.fault, "status") if steering.fault is not None else space.faults.choose("status")
+        if fault is not None and fault.answer is not None:
+            return self._refusal(fault.name, fault.answer, body)
+        return _acted_on_connection(self._lookup(space, lookup), fault)
 
-    def _generate(self, space: Namespace, job: Job, fault: Fault | None, steering: Steering, *, base_url: str) -> Reply:
+    def _generate(
+        self, space: Namespace, job: Job, fault: Fault | None, steering: Steering, destination: Destination
+    ) -> Reply:
         # A job bound to fail stops at its first step, before any GPU time is spent.
         timing = Timing() if job.fails_with else self._timing(space, job.request, steering)
-        result = self._outcome(space, job, timing, fault, base_url=base_url)
+        result = self._outcome(space, job, timing, fault.result if fault else None, destination)
         fault_name = fault.name if fault else None
         if not job.request["celery"]:
             return self._sync_reply(result, timing, fault_name)
         task_id = new_uuid(space.rng)
-        ready_at = space.clock.now() + timing.total
-        if fault_name == "task_crashed":
-            # The worker died: Celery records FAILURE, and the poll re-raises it as a 500 with empty input.
-            crash = envelope.failed(error=_CRASH[0], error_data=_CRASH[1])
-            space.tasks.add(Task.of(task_id, ready_at, crash, code=500))
-        elif fault_name == "task_lost":
-            # Production loses the id, and it reads PENDING forever; the admin API still lists it, as lost.
-            space.tasks.add(Task.lost(task_id, ready_at))
-        else:
-            space.tasks.add(Task.of(task_id, ready_at, result))
+        space.tasks.add(_task(task_id, space.clock.now() + timing.total, result, fault.task if fault else None))
         return Reply(200, envelope.queued(body=job.request, echo=job.echo, task_id=task_id), fault=fault_name)
 
     def _lookup(self, space: Namespace, lookup: Lookup) -> Reply:
@@ -139,7 +141,7 @@ class Backend:
         code, result = answer
         if code == 200 and result["status"] == "FAILED" and self.profile.failed_job_code >= 500:
             # Before 2025-04 a failed Celery task re-raised: HTTP 500 with empty input and output.
-            return Reply(500, envelope.failed(error=result["error"], error_data=result["error_data"]))
+            return Reply(500, _raised(result))
         return Reply(code, result)
 
     def output(self, name: str) -> OutputImage | None:
@@ -165,29 +167,11 @@ class Backend:
         failed = envelope.failed(error="Too Many Requests", error_data=detail, body=body)
         return Reply(429, failed, headers={"Retry-After": retry_after_header(wait)}, fault="rate_limit")
 
-    def _choose_fault(
-        self, space: Namespace, operation: Operation, steering: Steering, *, queued: bool, fails: object
-    ) -> Fault | None:
-        if steering.fault is not None:
-            return header_fault(steering.fault, operation)
-
-        def eligible(fault: Fault) -> bool:
-            # A sync call has no task to lose or crash, a queued submit answers before any gateway timeout,
-            # and a job that fails at once neither times out nor meets a generation failure.
-            if fault.name in ("task_lost", "task_crashed"):
-                return queued
-            if fault.name == "gateway_timeout":
-                return not queued and not fails
-            return not (fault.family == "domain" and fails)
-
-        return space.faults.choose(operation, eligible=eligible)
-
-    def _fault_reply(self, fault: Fault, body: Any) -> Reply:
-        assert fault.status_code is not None and fault.error is not None
-        headers = {"Retry-After": str(FAULT_RETRY_AFTER)} if fault.status_code == 429 else {}
-        delay = self.config.gateway_timeout if fault.name == "gateway_timeout" else 0.0
-        failed = envelope.failed(error=fault.error, error_data=fault.error_data, body=body)
-        return Reply(fault.status_code, failed, delay=delay, headers=headers, fault=fault.name)
+    def _refusal(self, fault: str, answer: Refusal, body: Any, echo: dict[str, Any] | None = None) -> Reply:
+        headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after is not None else {}
+        delay = self.config.gateway_timeout if answer.after_gateway_timeout else 0.0
+        failed = envelope.failed(error=answer.error, error_data=answer.error_data, body=body, echo=echo)
+        return Reply(answer.status_code, failed, delay=delay, headers=headers, fault=fault)
 
     def _timing(self, space: Namespace, request: dict[str, Any], steering: Steering) -> Timing:
         model = parse_latency(steering.latency) if steering.latency else space.latency
@@ -198,50 +182,61 @@ class Backend:
         space.last_job_at = now + timing.total
         return timing
 
-    def _gateway_timeout(self, space: Namespace, job: Job, fault: Fault, steering: Steering, *, base_url: str) -> Reply:
-        # The gateway gives up on a sync call, but the job runs on; it stays visible to the admin API as a task.
+    def _run_unseen(self, space: Namespace, job: Job, steering: Steering, destination: Destination) -> None:
+        # A job whose caller was refused: no one holds its id, but the admin API lists its task.
         timing = self._timing(space, job.request, steering)
-        result = self._outcome(space, job, timing, None, base_url=base_url)
+        result = self._outcome(space, job, timing, None, destination)
         space.tasks.add(Task.of(new_uuid(space.rng), space.clock.now() + timing.total, result))
-        error = fault.error or "Gateway Timeout"
-        failed = envelope.failed(error=error, error_data=fault.error_data, body=job.request, echo=job.echo)
-        return Reply(504, failed, delay=self.config.gateway_timeout, fault=fault.name)
 
     def _sync_reply(self, result: Envelope, timing: Timing, fault: str | None) -> Reply:
         code = self.profile.failed_job_code if result["status"] == "FAILED" else 200
         # A 500 is the exception handler's answer: it knows nothing of the request.
-        body = envelope.failed(error=result["error"], error_data=result["error_data"]) if code >= 500 else result
-        return Reply(code, body, delay=timing.total, fault=fault)
+        return Reply(code, _raised(result) if code >= 500 else result, delay=timing.total, fault=fault)
 
-    def _outcome(self, space: Namespace, job: Job, timing: Timing, fault: Fault | None, *, base_url: str) -> Envelope:
-        failure = job.fails_with or ((fault.error, fault.error_data or "") if fault and fault.error else None)
+    def _outcome(
+        self, space: Namespace, job: Job, timing: Timing, effect: ResultEffect | None, destination: Destination
+    ) -> Envelope:
+        failure = job.fails_with or ((effect.error, effect.error_data) if isinstance(effect, JobFailure) else None)
         if failure is not None:
             return envelope.failed(error=failure[0], error_data=failure[1], body=job.request, echo=job.echo)
-        return outputs.success(
-            body=job.request,
-            echo=job.echo,
-            request=job.request,
-            timing=timing,
-            seed=space.seed,
-            rng=space.rng,
-            now=space.clock.now(),
-            nsfw=fault is not None and fault.name == "nsfw",
-            dropped=1 if fault is not None and fault.name == "content_filtered" else 0,
-            store=self.outputs,
-            base_url=base_url,
-            style=self.profile.outputs,
-        )
+        filtered = effect if isinstance(effect, OutputFilter) else UNFILTERED
+        return outputs.success(job, timing, space, destination, filtered)
 
 
-# What the poll of a task whose worker was killed answers (Celery's WorkerLostError, re-raised at main.py L80).
-_CRASH = ("Internal Error", "Worker exited prematurely: signal 9 (SIGKILL) Job: 0.")
+def _submit_fault(space: Namespace, job: Job, steering: Steering) -> Fault | None:
+    """The fault this submit meets: the header's, or the plan's among those its job is eligible for."""
+    if steering.fault is not None:
+        return header_fault(steering.fault, "submit")
+    queued, failing = bool(job.request["celery"]), job.fails_with is not None
+
+    def eligible(fault: Fault) -> bool:
+        return fault.eligible.admits(queued=queued, failing=failing)
+
+    return space.faults.choose("submit", eligible=eligible)
 
 
-def _with_connection_fault(reply: Reply, fault: Fault | None) -> Reply:
+def _task(task_id: str, ready_at: float, result: Envelope, effect: TaskEffect | None) -> Task:
+    """The queued task holding `result`, or what a task effect makes of it instead."""
+    if isinstance(effect, LostTask):
+        # Production loses the id, and it reads PENDING forever; the admin API still lists it, as lost.
+        return Task.lost(task_id, ready_at)
+    if isinstance(effect, CrashedTask):
+        # Celery records FAILURE, and the poll re-raises it: `code`, with empty input.
+        crash = envelope.failed(error=effect.error, error_data=effect.error_data)
+        return Task.of(task_id, ready_at, crash, code=effect.code)
+    return Task.of(task_id, ready_at, result)
+
+
+def _raised(result: Envelope) -> Envelope:
+    # A failed job re-raised reaches FastAPI's exception handler, which knows nothing of the request.
+    return envelope.failed(error=result["error"], error_data=result["error_data"])
+
+
+def _acted_on_connection(reply: Reply, fault: Fault | None) -> Reply:
     # The request got through and any job runs on; only the answer is lost or mangled on the way back.
-    if fault is None or fault.family != "connection":
+    if fault is None or fault.connection is None:
         return reply
-    return dataclasses.replace(reply, fault=fault.name, connection=fault.name)
+    return dataclasses.replace(reply, fault=fault.name, connection=fault.connection)
 
 
 def _replay_settings(config: Config) -> tuple[str | None, bool, int, tuple[str, ...]]:

@@ -9,12 +9,16 @@ import math
 import random
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from mockserver.behaviour.clock import LATEST
+from mockserver.behaviour.fault_effects import UNFILTERED, OutputFilter
+from mockserver.behaviour.fidelity.rules import Job
 from mockserver.behaviour.latency import Timing
+from mockserver.sim.namespaces import Namespace
 from mockserver.wire import envelope
 from mockserver.wire.envelope import Envelope
 from mockserver.wire.images import OutputImage, OutputStyle, digest, face_key, floor_to_multiple_of_8
@@ -63,33 +67,32 @@ def _stamp(second: int) -> str:
     return time.strftime("%Y%m%d%H%M%S", time.gmtime(second))
 
 
-def success(
-    *,
-    body: dict[str, Any],
-    request: dict[str, Any],
-    timing: Timing,
-    seed: int,
-    rng: random.Random,
-    now: float,
-    nsfw: bool,
-    store: OutputStore,
-    base_url: str,
-    style: OutputStyle,
-    echo: dict[str, Any],
-    dropped: int = 0,
-) -> Envelope:
-    """The SUCCESS envelope for a request, publishing its images in `style`; `echo` is its `input`.
+# One per submit: slotted and not frozen, since a frozen dataclass pays a call per field to be built.
+@dataclass(slots=True)
+class Destination:
+    """Where a job's images go: the store behind output URLs, the URL they are served under, in which style."""
 
-    `nsfw` flags and drops part of the batch; `dropped` more images go without a flag (production's second
-    content check).
+    store: OutputStore
+    base_url: str
+    style: OutputStyle
+
+
+def success(
+    job: Job, timing: Timing, space: Namespace, destination: Destination, filtered: OutputFilter = UNFILTERED
+) -> Envelope:
+    """The SUCCESS envelope of `job`, its images published to `destination`; ids and flags from `space`'s rng.
+
+    `filtered` is what content checks take out of the batch (a fault's effect): flagged images, unflagged ones.
     """
+    request, store, base_url, style = job.request, destination.store, destination.base_url, destination.style
+    seed, rng = space.seed, space.rng
     width, height = floor_to_multiple_of_8(request["width"]), floor_to_multiple_of_8(request["height"])
     # Bytes depend on the seed and the request only, never on order; one face per reference image.
     image = request["image"]
     face = face_key(seed, image) if isinstance(image, str) else digest(seed, image)
     request_key = _request_key(seed, request)
-    stamp = _stamp(math.floor(min(now, LATEST)))
-    flagged = _nsfw_flags(rng, request["batch"]) if nsfw else [False] * request["batch"]
+    stamp = _stamp(math.floor(min(space.clock.now(), LATEST)))
+    flagged = _nsfw_flags(rng, request["batch"]) if filtered.nsfw else [False] * request["batch"]
     result, low_res = [], []
     for index, is_nsfw in enumerate(flagged):
         if is_nsfw:  # production drops flagged images and keeps only their flag
@@ -100,12 +103,12 @@ def success(
         result.append(store.publish(base_url, f"{stamp}_{new_uuid(rng)}.webp", full))
         preview = OutputImage(width, height, face, key, style.low_res)
         low_res.append(store.publish(base_url, f"{style.low_res_folder}{stamp}_{new_uuid(rng)}.webp", preview))
-    if dropped:  # the second check drops images from the end of the batch, flags untouched
-        kept = max(0, len(result) - dropped)
+    if filtered.dropped:  # the second check drops images from the end of the batch, flags untouched
+        kept = max(0, len(result) - filtered.dropped)
         result, low_res = result[:kept], low_res[:kept]
     return envelope.success(
-        body=body,
-        echo=echo,
+        body=request,
+        echo=job.echo,
         startup_time=timing.startup_time,
         runtime=timing.runtime,
         result=result,

@@ -23,13 +23,13 @@ import orjson
 from contracts.cassette.ignored_fields import Pointer, parse_ignored, without
 from contracts.cassette.jsonl import Cassette, Exchange, collector_paused
 from contracts.spec.schema import STATUS, SUBMIT, base_path, operation_of, operation_path
+from contracts.spec.statuses import is_queued, is_terminal, shows_end
 from contracts.spec.strict_json import InvalidJson, parse_value
 from mockserver.sim.outputs import OutputStore, new_uuid
 from mockserver.wire import envelope
 from mockserver.wire.envelope import Reply
 from mockserver.wire.images import OutputImage, OutputStyle, digest, floor_to_multiple_of_8
 
-_TERMINAL = ("SUCCESS", "FAILED")
 # Recorded response headers a replayed answer carries (the content type is the transport's).
 _REPLAYED_HEADERS = ("retry-after", "www-authenticate", "allow")
 # Answers HTTP forbids a body in, whatever the recording holds.
@@ -223,19 +223,17 @@ def _decoded(raw: bytes) -> Any:
 
 
 def _queued(exchange: Exchange) -> bool:
-    body = exchange.response.json if exchange.response.is_json else None
-    return isinstance(body, dict) and body.get("status") == "PENDING" and isinstance(body.get("task_id"), str)
+    return is_queued(exchange.response.json if exchange.response.is_json else None)
 
 
 def _generated(exchange: Exchange) -> bool:
-    body = exchange.response.json if exchange.response.is_json else None
     sync_submit = exchange.task is None and operation_of(exchange.path) == SUBMIT
-    return sync_submit and isinstance(body, dict) and body.get("status") in _TERMINAL
+    return sync_submit and is_terminal(exchange.response.json if exchange.response.is_json else None)
 
 
 def _is_final(poll: Exchange) -> bool:
-    body = poll.response.json if poll.response.is_json else None
-    return poll.status >= 500 or (isinstance(body, dict) and body.get("status") in _TERMINAL)
+    # A gateway's 429/502/503/504 on a recorded poll says nothing of the task: the recording polled on.
+    return shows_end(poll.status, poll.response.json if poll.response.is_json else None)
 
 
 def _swapped(value: Any, old: str, new: str) -> Any:

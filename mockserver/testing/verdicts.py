@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from contracts.spec.schema import STATUS, SUBMIT, operation_path, served_paths
+from contracts.spec.statuses import is_terminal
 from mockserver.sim.journal import Entry, Journal
 
 STATUS_PATH = operation_path(STATUS)
@@ -156,7 +157,7 @@ def _finished(poll: Entry) -> bool:
     # http_500 is not the task's end.
     if poll.status == 500 and poll.fault is None:
         return True
-    return poll.status == 200 and _field(poll.response_body, "status") in ("SUCCESS", "FAILED")
+    return poll.status == 200 and is_terminal(poll.response_body)
 
 
 def _retry_after(entry: Entry) -> float | None:

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 
 from contracts import STATUS, SUBMIT, field_rules
 from contracts.client.target import Target
-from contracts.probe.matrix import ABSENT, ProbeReport, run_probe
+from contracts.probe.matrix import ABSENT, Pacing, ProbeReport, run_probe
 from mockserver import Config, create_app
 from mockserver.cli import main
 from mockserver.server.live_server import LiveServer
@@ -44,8 +44,11 @@ def probe(app: ASGIApp, target: Target = TARGET) -> ProbeReport:
         return run_probe(target, transport=mock.transport())
 
 
-def probe_with(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> ProbeReport:
-    return run_probe(Target("https://api.example", token=SECRET), transport=httpx.MockTransport(handler), **kwargs)
+def probe_with(
+    handler: Callable[[httpx.Request], httpx.Response], pacing: Pacing | None = None, **kwargs: Any
+) -> ProbeReport:
+    target = Target("https://api.example", token=SECRET)
+    return run_probe(target, pacing, transport=httpx.MockTransport(handler), **kwargs)
 
 
 def rejection(request: httpx.Request, status: int = 422, **extra: Any) -> httpx.Response:
@@ -224,13 +227,45 @@ def test_a_success_answer_to_a_poisoned_request_is_flagged_and_stops_the_probe()
         sent.append(request)
         return httpx.Response(200, json={"status": "PENDING", "error": None, "task_id": "t"})
 
-    report = probe_with(accept_everything, sleep=lambda seconds: None, task_timeout=4, poll_interval=2)
+    report = probe_with(accept_everything, Pacing(task_timeout=4, poll_interval=2), sleep=lambda seconds: None)
     submits = [request for request in sent if request.url.path.endswith("/getImagetoImage")]
     # Queued, so polled until the task timeout: it never finished, so a job may be running.
     assert len(submits) == 1 and len(sent) == 4 and report.drifted
     assert report.rows[0].verdict.startswith("DRIFT: accepted a request with a missing required field")
     assert len(report.rows) == 1 and report.planned == len(probe(FAITHFUL()).rows)
     assert report.stopped is not None and f"stopped after 1 of {report.planned}" in report.table()
+
+
+def test_a_gateways_502_and_504_on_a_poll_are_polled_past_to_the_tasks_refusal() -> None:
+    gateway = [httpx.Response(502, text="Bad Gateway"), httpx.Response(504, text="Gateway Timeout")]
+    queued: list[httpx.Request] = []
+
+    def queue_the_first(request: httpx.Request) -> httpx.Response:
+        if not queued:
+            queued.append(request)
+            return httpx.Response(200, json={"status": "PENDING", "error": None, "task_id": "t"})
+        if json.loads(request.content) == {"id": "t"}:
+            # The gateway twice, then the task's refusal of the request that queued it.
+            return gateway.pop(0) if gateway else rejection(queued[0])
+        return rejection(request)
+
+    report = probe_with(queue_the_first, Pacing(task_timeout=60, poll_interval=2), sleep=lambda seconds: None)
+
+    assert not gateway and report.stopped is None
+    assert report.rows[0].observed_status == 422 and report.rows[0].verdict == "ok"
+
+
+def test_a_gateway_answering_every_poll_leaves_the_task_unfinished_not_refused() -> None:
+    def queue_everything(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content) == {"id": "t"}:
+            return httpx.Response(504, text="Gateway Timeout")
+        return httpx.Response(200, json={"status": "PENDING", "error": None, "task_id": "t"})
+
+    report = probe_with(queue_everything, Pacing(task_timeout=4, poll_interval=2), sleep=lambda seconds: None)
+
+    # It may still be running a job: the probe stops, and says what the last poll met.
+    assert report.rows[0].poison_accepted and report.stopped is not None
+    assert "still unfinished after 4 s (the last poll answered HTTP 504 by the gateway)" in report.rows[0].verdict
 
 
 @pytest.mark.parametrize(
@@ -277,7 +312,7 @@ def test_older_error_shapes_still_yield_the_bounds(shape: Callable[[list[str]], 
 
 def test_min_interval_spaces_the_requests() -> None:
     waits: list[float] = []
-    report = probe_with(rejection, min_interval=0.5, sleep=waits.append)
+    report = probe_with(rejection, Pacing(min_interval=0.5), sleep=waits.append)
     assert len(waits) == len(report.rows) - 1 and all(0 < wait <= 0.5 for wait in waits)
 
 
@@ -427,7 +462,7 @@ def silent_target() -> Iterator[str]:
 
 def test_the_probe_gives_up_on_a_silent_target_after_its_request_timeout() -> None:
     with silent_target() as url:
-        report = run_probe(Target(url, token=SECRET), timeout=0.2)
+        report = run_probe(Target(url, token=SECRET), Pacing(request_timeout=0.2))
     assert report.stopped == "the API did not answer" and len(report.rows) == 1
     assert "no answer: ReadTimeout" in report.rows[0].verdict
 

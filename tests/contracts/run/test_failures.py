@@ -9,9 +9,8 @@ import shlex
 import pytest
 
 from contracts import SUBMIT
-from contracts.checks.followup_checks import MADE_UP_TOKEN
 from contracts.checks.spend_guard import is_valid_request
-from contracts.client.target import TOKEN_PLACEHOLDER, Target
+from contracts.client.target import MADE_UP_TOKEN, TOKEN_PLACEHOLDER, Target
 from contracts.run.engine import RunOptions, run_contract
 from contracts.run.outcome import FailureRecord, RunOutcome
 from contracts.run.report import summary

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,6 @@ from mockserver.behaviour.faults import (
     FaultError,
     FaultPlan,
     Operation,
-    Schedule,
     header_fault,
     parse_fault,
 )
@@ -250,20 +248,6 @@ def test_a_plan_shows_its_rules_in_order() -> None:
 
 def test_an_empty_plan_never_chooses_a_fault() -> None:
     assert chosen(plan(), ["submit", "status"]) == [None, None]
-
-
-@pytest.mark.parametrize(
-    ("kind", "arguments", "message"),
-    [
-        ("every", {"numbers": (0,)}, "every needs whole numbers >= 1"),
-        ("nth", {"numbers": ()}, "nth needs whole numbers >= 1"),
-        ("first", {"numbers": (1, 2)}, "first needs whole numbers >= 0"),
-        ("p", {"probability": 1.5}, "probability must be between 0 and 1"),
-    ],
-)
-def test_a_schedule_built_by_hand_is_held_to_the_grammar(kind: str, arguments: dict[str, Any], message: str) -> None:
-    with pytest.raises(FaultError, match=message):
-        Schedule(kind, **arguments)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

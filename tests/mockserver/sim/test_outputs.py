@@ -8,8 +8,13 @@ import uuid
 import pytest
 
 from mockserver import Config, VirtualClock
+from mockserver.behaviour.fault_effects import OutputFilter
+from mockserver.behaviour.fidelity.profiles import CONTRACT
+from mockserver.behaviour.fidelity.rules import ContractRules, Job
+from mockserver.behaviour.latency import Timing
 from mockserver.sim.backend import Backend
-from mockserver.sim.outputs import new_uuid
+from mockserver.sim.namespaces import DEFAULT, Namespace
+from mockserver.sim.outputs import Destination, OutputStore, new_uuid, success
 from tests.conftest import valid_body
 
 
@@ -60,3 +65,27 @@ def test_a_seed_past_64_bits_still_generates_under_the_production_profile() -> N
     other = backend.submit(valid_body(seed=10**30 + 1, batch=2), base_url="http://testserver/")
 
     assert big.body["status"] == other.body["status"] == "SUCCESS"
+
+
+def test_success_publishes_to_its_destination_and_leaves_out_what_the_filter_takes() -> None:
+    job = ContractRules().admit_submit(valid_body(batch=3))
+    assert isinstance(job, Job)
+    store = OutputStore(max_outputs=100)
+    space = Namespace(DEFAULT, Config(seed=1), VirtualClock())
+
+    answer = success(
+        job, Timing(2.0, 3.0), space, Destination(store, "http://cdn.test/", CONTRACT.outputs), OutputFilter(dropped=1)
+    )
+
+    output = answer["output"]
+    assert (answer["status"], answer["input"], answer["time_required"]) == (
+        "SUCCESS",
+        job.echo,
+        {"startup_time": 2.0, "runtime": 3.0},
+    )
+    assert output["Has_NSFW_Content"] == [False, False, False]
+    assert len(output["result"]) == len(output["low_res_urls"]) == 2
+    assert all(url.startswith("http://cdn.test/outputs/low_res/") for url in output["low_res_urls"])
+    assert all(url.startswith("http://cdn.test/outputs/") for url in output["result"])
+    # The dropped image is still drawn and stored; only its URLs are left out of the answer.
+    assert len(store) == 6

@@ -1,0 +1,16 @@
+"""How a request carries its API token: `Authorization: Bearer <token>`, the contract's `bearerAuth` scheme.
+
+Every client in the repo (the contract tools, the diff, the pytest fixtures) builds the header here.
+
+Usage:
+    httpx.Client(base_url=url, headers=bearer(token))
+"""
+
+from __future__ import annotations
+
+AUTHORIZATION = "Authorization"
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The headers that present `token` as the contract asks."""
+    return {AUTHORIZATION: f"Bearer {token}"}
