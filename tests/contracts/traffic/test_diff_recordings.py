@@ -82,3 +82,21 @@ def test_a_bad_ignore_is_a_usage_error_naming_it(
         "qolaba-mock: error: argument --ignore: '/a/~7' is not a JSON pointer: '~' must be followed by 0 or 1 "
         "(RFC 6901)\n"
     )
+
+
+def test_a_live_diff_takes_the_same_ignore() -> None:
+    from contracts.client.target import Target
+    from contracts.traffic.live_diff import DiffPlan, diff_live
+    from mockserver import Config, LiveServer
+    from tests.contracts.client_session import SECRET
+
+    with LiveServer(Config(fidelity="production", tokens=frozenset({SECRET}))) as production:
+        target = Target(production.url, token=SECRET)
+        every = diff_live(target, "contract", DiffPlan(mode="free", cases=0))
+        fewer = diff_live(target, "contract", DiffPlan(mode="free", cases=0, ignore=("app_id", "/error_data")))
+    assert any(d.part == "keys" for d in every.differences)
+    # the keys rows left are FastAPI's {"detail": ...} against the envelope, not the envelope's missing app_id
+    assert all("detail" in d.target for d in fewer.differences if d.part == "keys")
+    assert len(fewer.differences) < len(every.differences)
+    with pytest.raises(ValueError, match=r"DiffPlan\(ignore=...\): '/~' is not a JSON pointer"):
+        DiffPlan(ignore=("/~",))
