@@ -23,8 +23,9 @@ from typing import Any
 
 import orjson
 
-from contracts.cassette.jsonl import Exchange, Message, read_cassette
+from contracts.cassette.jsonl import Exchange, Message
 from contracts.cassette.jsonl_writer import CassetteWriter
+from contracts.cassette.reading import read_cassette
 from mockserver import Config, create_app
 
 EXCHANGES = 100_000

@@ -30,7 +30,9 @@ from contracts.spec.schema import (
 )
 
 if TYPE_CHECKING:  # type checkers see the real names; at run time `__getattr__` imports them when first used
-    from contracts.cassette.jsonl import Cassette, CassetteError, read_cassette
+    from contracts.cassette.har_writer import to_har, write_har
+    from contracts.cassette.jsonl import Cassette, CassetteError
+    from contracts.cassette.reading import read_cassette
     from contracts.client.pacing import Pacing
     from contracts.client.target import Target, TargetError
     from contracts.probe.matrix import ProbeReport, run_probe
@@ -55,7 +57,9 @@ _TOOLS = {
     "TargetError": "contracts.client.target",
     "diff_cassette": "contracts.traffic.diff",
     "diff_live": "contracts.traffic.live_diff",
-    "read_cassette": "contracts.cassette.jsonl",
+    "read_cassette": "contracts.cassette.reading",
+    "to_har": "contracts.cassette.har_writer",
+    "write_har": "contracts.cassette.har_writer",
     "recording_proxy": "contracts.traffic.recording_proxy",
     "run_contract": "contracts.run.engine",
     "run_probe": "contracts.probe.matrix",
@@ -90,6 +94,8 @@ __all__ = [
     "request_schema",
     "run_contract",
     "run_probe",
+    "to_har",
+    "write_har",
 ]
 
 

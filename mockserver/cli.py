@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Host name accepted on loopback besides localhost and loopback IPs (repeatable; default: none)",
     )
     serve.add_argument(
-        "--replay", metavar="FILE.jsonl", help="answer the requests a cassette recorded as recorded (default: none)"
+        "--replay",
+        metavar="FILE",
+        help="answer the requests a recording holds as recorded: ours, a HAR or a VCR cassette (default: none)",
     )
     serve.add_argument(
         "--replay-strict",
@@ -112,17 +114,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --replay: 404 for anything not recorded (default: the model answers it)",
     )
     serve.add_argument(
+        "--replay-ignore",
+        metavar="FIELDS",
+        help="with --replay: request body fields not matched on, names or JSON pointers, e.g. seed,/input/nonce "
+        "(default: none, the whole body is matched)",
+    )
+    serve.add_argument(
         "--config", metavar="FILE", help="TOML file with the same keys (lowest precedence; default: none)"
     )
 
     spec = commands.add_parser("spec", help="print the contract (contracts/openapi.yaml)")
     spec.add_argument("--json", action="store_true", help="print it as JSON instead of YAML (default: YAML)")
 
-    from contracts.cli import contract_commands
+    from contracts.cli import cassette_commands, contract_commands
     from contracts.cli import traffic_commands as traffic
 
     contract_commands.add_commands(commands)
     traffic.add_commands(commands)
+    cassette_commands.add_commands(commands)
     return parser
 
 
@@ -147,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
             from contracts.cli import traffic_commands as traffic
 
             return traffic.run(args, os.environ)
+        if args.command == "cassette":
+            from contracts.cli import cassette_commands
+
+            return cassette_commands.run(args)
         return _serve(_serve_config(args))
     except (UsageError, ConfigError, TargetError, MissingExtra) as exc:
         print(f"qolaba-mock: error: {exc}", file=sys.stderr)
@@ -176,6 +189,7 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "allowed_hosts": tuple(args.allowed_host) if args.allowed_host else None,
         "replay": args.replay,
         "replay_strict": args.replay_strict,
+        "replay_ignore": args.replay_ignore,
     }
     config = load_config(flags, os.environ, args.config, defaults={"latency": "workload"})
     given = str(args.fidelity or os.environ.get("QOLABA_MOCK_FIDELITY", ""))
@@ -216,6 +230,9 @@ def _serve(config: Config) -> int:
     # Built before the URL is announced: a client that reads it may send at once (a cassette is already read).
     app = create_app(config)
     if config.cassette is not None:
+        from contracts.cli.cassette_commands import tell_about
+
+        tell_about(config.cassette, str(config.replay))
         # A replayed cassette lives as long as the process: the cyclic collector need never walk its million
         # objects again (each full pass would stall the server for about a second).
         gc.freeze()

@@ -20,7 +20,7 @@ SURFACES = {
         # the tools: contract, probe, record, diff
         "Target", "TargetError", "RunOptions", "RunOutcome", "run_contract", "ProbeReport", "run_probe",
         "Cassette", "CassetteError", "read_cassette", "recording_proxy", "DiffReport", "diff_cassette", "diff_live",
-        "DiffPlan", "Pacing",
+        "DiffPlan", "Pacing", "to_har", "write_har",
     },
     "strategies": {
         "PROFILES", "RULES", "InvalidRequest", "Rule", "boundary_face_requests", "face_requests",

@@ -26,21 +26,26 @@ from __future__ import annotations
 
 import gc
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any
 
 from contracts.cassette.line_rules import LineError, check_exchange, check_header
+from contracts.cassette.token_names import Auth
 from contracts.spec.strict_json import MAX_DEPTH, InvalidJson, parse_value
 
 # Response headers a client acts on; the rest (dates, server names, lengths) would only make diffs noisy.
 KEPT_HEADERS = ("content-type", "retry-after", "www-authenticate", "allow")
 # A line wraps a body in two levels of its own (the line, then `request` or `response`).
 LINE_DEPTH = MAX_DEPTH + 2
-Auth = Literal["bearer", "other"] | None
+# Bounds on a cassette of ours, read a line at a time (README, "Limits"): about 4.7 KB in memory an exchange,
+# so a full one holds about 1.2 GiB; a line holds an answer of up to 64 MiB (the recording proxy's bound).
+MAX_JSONL_BYTES = 256 << 20
+MAX_LINE_BYTES = 80 << 20
 
 
 class CassetteError(ValueError):
@@ -150,8 +155,14 @@ class Exchange:
 
 @dataclass(frozen=True)
 class Cassette:
+    """A recording, whatever file it came from: the base URL its paths were called under, and its exchanges."""
+
     upstream: str
     exchanges: tuple[Exchange, ...]
+    # What a user should know of how it was read (entries skipped, no timestamps), one sentence each.
+    notes: tuple[str, ...] = ()
+    # Whether the file held a credential in clear (a HAR or VCR file often does): the file itself is a secret.
+    held_credentials: bool = False
     # Indexes, so a replay of a long recording finds a task's submit and polls without a scan.
     _by_seq: dict[int, Exchange] = field(init=False, repr=False, compare=False)
     _polls: dict[int, list[Exchange]] = field(init=False, repr=False, compare=False)
@@ -172,20 +183,21 @@ class Cassette:
         return list(self._polls.get(submit.seq, ()))
 
 
-def read_cassette(path: str | Path, *, max_seconds: float | None = None) -> Cassette:
-    """The cassette at `path`, every value checked; CassetteError names the file, the line and the value.
+def read_jsonl(path: str | Path, *, max_seconds: float | None = None) -> Cassette:
+    """The cassette of our own format at `path`, every value checked; CassetteError names the file, the line and
+    the value. Read a line at a time: memory holds the exchanges, never the file's text whole.
 
     `max_seconds` bounds the `seconds` and task `offset` of every exchange (replay passes `max_latency`).
+    contracts.cassette.reading.read_cassette reads this format and HAR and VCR files, by their content.
 
     Usage:
-        cassette = read_cassette("prod.jsonl", max_seconds=3600)
+        cassette = read_jsonl("prod.jsonl", max_seconds=3600)
     """
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as file, collector_paused():
+            return _read(path, _lines(path, file), max_seconds)
     except OSError as exc:
         raise CassetteError(f"{path}: cannot be read: {exc.strerror}") from None
-    with collector_paused():
-        return _read(path, data.split(b"\n"), max_seconds)
 
 
 @contextmanager
@@ -204,23 +216,42 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read(path: str | Path, lines: list[bytes], max_seconds: float | None) -> Cassette:
-    if not lines[0].strip():
+def _lines(path: str | Path, file: IO[bytes]) -> Iterator[bytes]:
+    read = 0
+    for number in itertools.count(1):
+        text = file.readline(MAX_LINE_BYTES + 1)
+        if not text:
+            return
+        read += len(text)
+        if len(text) > MAX_LINE_BYTES:
+            raise CassetteError(f"{path}:{number}: the line is longer than {_mib(MAX_LINE_BYTES)} (README, Limits)")
+        if read > MAX_JSONL_BYTES:
+            raise CassetteError(f"{path}:{number}: the file is longer than {_mib(MAX_JSONL_BYTES)} (README, Limits)")
+        yield text
+
+
+def _read(path: str | Path, lines: Iterator[bytes], max_seconds: float | None) -> Cassette:
+    first = next(lines, b"")
+    if not first.strip():
         raise CassetteError(f"{path}: is empty; a cassette starts with its header line")
     try:
-        upstream = check_header(_line(lines[0]))
+        upstream = check_header(_line(first))
     except LineError as exc:
         raise CassetteError(f"{path}:1: {exc}") from None
     exchanges: list[Exchange] = []
     seen: set[int] = set()
-    for number, text in enumerate(lines[1:], 2):
+    for number, text in enumerate(lines, 2):
         if not text.strip():
             continue
         try:
-            exchanges.append(_exchange(_line(text), max_seconds, seen))
+            exchanges.append(exchange_from_line(_line(text), max_seconds, seen))
         except LineError as exc:
             raise CassetteError(f"{path}:{number}: {exc}") from None
     return Cassette(upstream=upstream, exchanges=tuple(exchanges))
+
+
+def _mib(size: int) -> str:
+    return f"{size >> 20} MiB"
 
 
 def _line(text: bytes) -> Any:
@@ -230,7 +261,9 @@ def _line(text: bytes) -> Any:
         raise LineError(str(exc).rstrip(".")) from None
 
 
-def _exchange(line: Any, max_seconds: float | None, seen: set[int]) -> Exchange:
+def exchange_from_line(line: Any, max_seconds: float | None, seen: set[int]) -> Exchange:
+    """The exchange a line of our format describes, every value checked (LineError names the one that is wrong);
+    `seen` holds the seqs of the lines before it. The HAR and VCR readers build such lines too."""
     check_exchange(line, max_seconds)
     seq, task = int(line["seq"]), line.get("task")  # int(): JSON's 1.0 is the integer 1
     if seq in seen:

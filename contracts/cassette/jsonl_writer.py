@@ -8,21 +8,16 @@ that still cannot be encoded is made plain rather than losing its line.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import math
-import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from contracts.cassette.jsonl import Auth, Exchange
+from contracts.cassette.jsonl import Exchange
 from contracts.cassette.line_rules import FORMAT
-
-# Distinct tokens one cassette names apart (t1...); any past these are all "t+", so the writer's memory is bounded.
-MAX_TOKEN_NAMES = 1_000
+from contracts.cassette.token_names import Auth, TokenNames
 
 
 @dataclass
@@ -38,8 +33,7 @@ class CassetteWriter:
     path: Path
     upstream: str
     _file: IO[str] | None = field(default=None, init=False, repr=False)
-    _tokens: dict[str, str] = field(default_factory=dict, init=False, repr=False)
-    _key: bytes = field(default_factory=lambda: secrets.token_bytes(32), init=False, repr=False)
+    _tokens: TokenNames = field(default_factory=TokenNames, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def open(self) -> CassetteWriter:
@@ -49,17 +43,7 @@ class CassetteWriter:
 
     def token_name(self, authorization: str | None) -> tuple[Auth, str | None]:
         """(`bearer`/`other`/None, `t1`...): how a caller authenticated, never with what."""
-        if authorization is None:
-            return None, None
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return "other", None
-        digest = hmac.new(self._key, token.strip().encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
-        with self._lock:
-            if digest not in self._tokens and len(self._tokens) >= MAX_TOKEN_NAMES:
-                return "bearer", "t+"  # one more token among too many to tell apart
-            name = self._tokens.setdefault(digest, f"t{len(self._tokens) + 1}")
-        return "bearer", name
+        return self._tokens.of(authorization)
 
     def write(self, exchange: Exchange) -> None:
         self._write(exchange.to_dict())

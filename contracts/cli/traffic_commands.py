@@ -55,7 +55,9 @@ def add_commands(commands: Any) -> None:
     )
     against = diff.add_mutually_exclusive_group(required=True)
     against.add_argument("--base-url", help="a live API, e.g. https://qolaba-server-b2b.up.railway.app/api/v1/studio")
-    against.add_argument("--cassette", type=Path, metavar="FILE.jsonl", help="a recording (qolaba-mock record)")
+    against.add_argument(
+        "--cassette", type=Path, metavar="FILE", help="a recording: ours (qolaba-mock record), a HAR or a VCR cassette"
+    )
     diff.add_argument(
         "--fidelity",
         default="auto",
@@ -89,6 +91,13 @@ def add_commands(commands: Any) -> None:
     )
     diff.add_argument("--seed", type=int, default=0, help="live only: same seed, same generated cases (default: 0)")
     timing_arguments(diff)
+    diff.add_argument(
+        "--ignore",
+        type=_ignored,
+        metavar="FIELDS",
+        help="answer fields left out of the comparison, names or JSON pointers, e.g. error_data,/output/result "
+        "(default: none)",
+    )
     diff.add_argument("--json", action="store_true", help="print the differences as JSON (default: a table)")
 
 
@@ -107,17 +116,14 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def _diff_cassette(args: argparse.Namespace) -> DiffReport:
-    from contracts.cassette.jsonl import CassetteError, read_cassette
+    from contracts.cli.cassette_commands import read_recording
     from contracts.traffic.diff import closest_profile, diff_cassette
 
-    try:
-        cassette = read_cassette(args.cassette)
-    except CassetteError as exc:
-        raise TargetError(str(exc)) from None
+    cassette = read_recording(args.cassette)
     source = str(args.cassette)
     if args.fidelity != "auto":
-        return diff_cassette(cassette, args.fidelity, source=source)
-    closest, reports = closest_profile(cassette, source=source)
+        return diff_cassette(cassette, args.fidelity, source=source, ignore=args.ignore or ())
+    closest, reports = closest_profile(cassette, source=source, ignore=args.ignore or ())
     counts = ", ".join(f"{r.profile} {len(r.differences)}" for r in reports)
     print(f"closest profile: {closest.profile} (differences: {counts})", file=sys.stderr)
     return closest
@@ -139,8 +145,24 @@ def _diff_live(target: Target, args: argparse.Namespace) -> DiffReport:
         closest = fingerprint(run_probe(target, pacing, free=mode == "free"))
         print(target.redact(closest.line()), file=sys.stderr)
         profile = closest.profile
-    plan = DiffPlan(mode=mode, max_spend=max_spend if mode == "full" else 0, cases=args.cases, seed=args.seed)
+    plan = DiffPlan(
+        mode=mode,
+        max_spend=max_spend if mode == "full" else 0,
+        cases=args.cases,
+        seed=args.seed,
+        ignore=args.ignore or (),
+    )
     return diff_live(target, profile, plan, pacing)
+
+
+def _ignored(text: str) -> tuple[str, ...]:
+    from contracts.cassette.ignored_fields import IgnoredFieldError, parse_ignored
+
+    try:
+        parse_ignored(text)
+    except IgnoredFieldError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
 def _record(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from contracts.cassette.ignored_fields import Pointer, without
 from contracts.cassette.jsonl import Exchange
 from contracts.spec.dialects import read_answer
 
@@ -48,8 +49,9 @@ class Answer:
         return cls(exchange.status, media_type, body, size)
 
 
-def differences(target: Answer, fake: Answer) -> list[tuple[str, str, str]]:
-    """(part, target's, fake's) for each part a client acts on that differs."""
+def differences(target: Answer, fake: Answer, ignored: tuple[Pointer, ...] = ()) -> list[tuple[str, str, str]]:
+    """(part, target's, fake's) for each part a client acts on that differs; `ignored` body fields (names or JSON
+    pointers, contracts/cassette/ignored_fields.py) are taken out of both answers first."""
     found: list[tuple[str, str, str]] = []
 
     def compare(part: str, theirs: Any, ours: Any) -> None:
@@ -61,7 +63,7 @@ def differences(target: Answer, fake: Answer) -> list[tuple[str, str, str]]:
     if target.image is not None or fake.image is not None:
         compare("image size", target.image, fake.image)
         return found
-    theirs, ours = target.body, fake.body
+    theirs, ours = without(target.body, ignored), without(fake.body, ignored)
     if isinstance(theirs, dict) and isinstance(ours, dict):
         compare("keys", sorted(theirs), sorted(ours))
         compare("status", theirs.get("status"), ours.get("status"))

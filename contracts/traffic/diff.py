@@ -13,10 +13,13 @@ Usage:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from contracts.cassette.jsonl import Auth, Cassette, Exchange
+from contracts.cassette.ignored_fields import parse_ignored
+from contracts.cassette.jsonl import Cassette, Exchange
+from contracts.cassette.token_names import Auth
 from contracts.client.curl import curl_line
 from contracts.client.target import Credentials, headers_for
 from contracts.spec.dialects import read_answer
@@ -30,14 +33,16 @@ from mockserver.testing.in_profile import fake_in_profile
 _RECORDED: dict[Auth, Credentials] = {"bearer": "token", "other": "other", None: None}
 
 
-def diff_cassette(cassette: Cassette, profile: str, *, source: str) -> DiffReport:
+def diff_cassette(cassette: Cassette, profile: str, *, source: str, ignore: Iterable[str] = ()) -> DiffReport:
     """Send every recorded request to the fake in `profile`, in order, and compare the answers.
 
     The fake keeps the recording's order, not its clock: exchange n is sent at n seconds of the fake's virtual
     time, and a queued task is given a running time that ends between the last poll that saw it PENDING and
     the first that saw it end, so each poll meets the fake's task in the state the recording saw. Task ids and
-    output URLs are mapped to the fake's.
+    output URLs are mapped to the fake's. `ignore` names answer fields left out of the comparison (`seed`,
+    `/output/Has_NSFW_Content`), as `serve --replay-ignore` leaves request fields out of matching.
     """
+    ignored = parse_ignored(ignore)
     report = DiffReport(source, profile)
     task_ids: dict[str, str] = {}  # recorded task id -> the fake's
     urls: dict[str, str] = {}  # recorded output URL path -> the fake's
@@ -51,7 +56,8 @@ def diff_cassette(cassette: Cassette, profile: str, *, source: str) -> DiffRepor
             _learn(theirs.body, ours.body, task_ids, urls)
             report.compared += 1
             line = curl_line(exchange.method, cassette.upstream + exchange.path, _RECORDED[exchange.auth], body)
-            report.differences += [Difference(exchange.seq, line, *found) for found in differences(theirs, ours)]
+            found_here = differences(theirs, ours, ignored)
+            report.differences += [Difference(exchange.seq, line, *found) for found in found_here]
     return report
 
 
@@ -59,10 +65,12 @@ def diff_cassette(cassette: Cassette, profile: str, *, source: str) -> DiffRepor
 _STEP = 1.0
 
 
-def closest_profile(cassette: Cassette, *, source: str) -> tuple[DiffReport, list[DiffReport]]:
+def closest_profile(
+    cassette: Cassette, *, source: str, ignore: Iterable[str] = ()
+) -> tuple[DiffReport, list[DiffReport]]:
     """The profile whose answers differ least from the recording (ties: the first registered), and every
     profile's report, in the registry's order."""
-    reports = [diff_cassette(cassette, profile, source=source) for profile in profile_names()]
+    reports = [diff_cassette(cassette, profile, source=source, ignore=ignore) for profile in profile_names()]
     return min(reports, key=lambda report: len(report.differences)), reports
 
 

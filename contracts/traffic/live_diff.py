@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 import httpx
 
+from contracts.cassette.ignored_fields import IgnoredFieldError, parse_ignored
 from contracts.client.curl import curl_line
 from contracts.client.pacing import Pacing, Spacer
 from contracts.client.polling import Poll, PollSettings, follow_task, httpx_answer, status_link
@@ -34,12 +35,14 @@ class DiffPlan:
     """What a live diff sends: the probe's matrix (`free` or `safe`, as `mode` says), `cases` invalid submits
     generated from `seed` (poisoned as the matrix is, so none runs a job), the same request without credentials
     and with a made-up token, and status reads of a made-up id, of no id and of an id that is no string; `full`
-    adds up to `max_spend` valid queued submits (each a real job on a real API)."""
+    adds up to `max_spend` valid queued submits (each a real job on a real API). `ignore` names answer fields
+    left out of the comparison (names or JSON pointers, as `diff_cassette` takes them)."""
 
     mode: Mode = "safe"
     max_spend: int = 0
     cases: int = 20
     seed: int = 0
+    ignore: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in get_args(Mode):
@@ -48,6 +51,10 @@ class DiffPlan:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"DiffPlan({name}={value!r}) must be an integer >= 0")
+        try:
+            parse_ignored(self.ignore)
+        except IgnoredFieldError as exc:
+            raise ValueError(f"DiffPlan(ignore=...): {exc}") from None
 
 
 def diff_live(
@@ -68,6 +75,7 @@ def diff_live(
     reaches the target (an in-process fake's, say); `sleep` waits between requests and polls.
     """
     plan, pacing = plan or DiffPlan(), pacing or Pacing()
+    ignored = parse_ignored(plan.ignore)
     report = DiffReport(target.redact(target.base_url), profile)
     spacer = Spacer(pacing.min_interval, sleep)
     with (
@@ -92,7 +100,7 @@ def diff_live(
             for answered_theirs, answered_ours in zip(theirs, ours, strict=False):
                 report.compared += 1
                 report.differences += [
-                    Difference(seq, line, *found) for found in differences(answered_theirs, answered_ours)
+                    Difference(seq, line, *found) for found in differences(answered_theirs, answered_ours, ignored)
                 ]
             if len(theirs) != len(ours):
                 report.differences.append(Difference(seq, line, "answers", str(len(theirs)), str(len(ours))))

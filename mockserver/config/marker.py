@@ -35,6 +35,7 @@ MARKER_KEYS = (
     "journal_body_bytes",
     "cassette",
     "replay_strict",
+    "replay_ignore",
 )
 # Marker keys the plugin reads itself, not the fake's Config.
 PLUGIN_MARKER_KEYS = ("pass_through",)

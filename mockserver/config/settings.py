@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import math
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -71,10 +69,12 @@ class Config:
     public_url: str | None = None
     # Host names a request on a loopback socket may carry besides loopback names (DNS-rebinding guard).
     allowed_hosts: tuple[str, ...] = ()
-    # A cassette (qolaba-mock record) whose recorded requests are answered as recorded (mockserver/sim/replay.py);
+    # A recording (ours, HAR or VCR) whose recorded requests are answered as recorded (mockserver/sim/replay.py);
     # strict: anything it does not hold answers 404 instead of falling back to the model.
     replay: str | None = None
     replay_strict: bool = False
+    # Request body fields a replay does not match on (names or JSON pointers, contracts/cassette/ignored_fields.py).
+    replay_ignore: tuple[str, ...] = ()
 
     # Bounds on what clients can make the fake hold (README, "Limits"). Per namespace unless said otherwise.
     # The longest any one request is held, in simulated seconds: latency specs, headers, gateway_timeout.
@@ -99,7 +99,9 @@ class Config:
     def __post_init__(self) -> None:
         # Every bad field is reported at once, so a user fixes a config file in one round.
         check = _Checks()
-        for key in ("tokens", "faults", "allowed_hosts"):
+        if isinstance(self.replay_ignore, str):  # "seed,prompt", as the flag and the variable spell it
+            object.__setattr__(self, "replay_ignore", tuple(self.replay_ignore.split(",")))
+        for key in ("tokens", "faults", "allowed_hosts", "replay_ignore"):
             value = getattr(self, key)
             # A bare string would become a set of one-letter tokens.
             if isinstance(value, list | tuple | set | frozenset) and all(isinstance(v, str) for v in value):
@@ -170,6 +172,7 @@ class Config:
 
     def _check_specs(self, check: _Checks) -> None:
         # Imported here: latency and faults import nothing from config, and config stays importable alone.
+        from contracts.cassette.ignored_fields import IgnoredFieldError, parse_ignored
         from mockserver.behaviour.faults import FaultError, parse_fault
         from mockserver.behaviour.latency import LatencyError, parse_latency
         from mockserver.behaviour.ratelimit import RateLimitError, parse_rate_limit
@@ -193,11 +196,17 @@ class Config:
             except RateLimitError as exc:
                 check.fail("rate_limit", f"rate_limit={exc}")
         cassette = None
+        for item in self.replay_ignore if check.ok("replay_ignore") else ():
+            try:
+                parse_ignored([item])
+            except IgnoredFieldError as exc:
+                check.fail("replay_ignore", f"replay_ignore: {exc}")
         if isinstance(self.replay, str):
             from contracts.cassette.jsonl import CassetteError
+            from mockserver.config.cassette_cache import read_once
 
             try:
-                cassette = _read_cassette(self.replay, self.max_latency if check.ok("max_latency") else None)
+                cassette = read_once(self.replay, self.max_latency if check.ok("max_latency") else None)
             except CassetteError as exc:
                 check.fail("replay", str(exc))  # it names the file, the line and the value
         # Read and checked once here, as the faults are parsed: the backend replays this one.
@@ -277,22 +286,3 @@ def _is_host(host: object) -> bool:
         return True
     except ValueError:
         return _HOST_NAME.fullmatch(host) is not None
-
-
-def _read_cassette(path: str, max_seconds: float | None) -> Cassette:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        stamp = (0, 0, 0)  # read_cassette names what is wrong with the path
-    else:
-        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    return _read_cassette_once(path, max_seconds, stamp)
-
-
-# `PATCH /__admin/config` builds a new Config, which validates everything again: the same unchanged file is not
-# read again (a 100,000-line cassette takes a second). One kept: the one a running fake replays.
-@functools.lru_cache(maxsize=1)
-def _read_cassette_once(path: str, max_seconds: float | None, stamp: tuple[int, int, int]) -> Cassette:
-    from contracts.cassette.jsonl import read_cassette
-
-    return read_cassette(path, max_seconds=max_seconds)

@@ -54,6 +54,7 @@ _FROM_TEXT: dict[str, Callable[[str], Any]] = {
     "faults": _split(";"),
     "allowed_hosts": _split(","),
     "replay_strict": _boolean,
+    "replay_ignore": _split(","),
 }
 
 

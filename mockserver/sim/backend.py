@@ -239,12 +239,18 @@ def _acted_on_connection(reply: Reply, fault: Fault | None) -> Reply:
     return dataclasses.replace(reply, fault=fault.name, connection=fault.connection)
 
 
-def _replay_settings(config: Config) -> tuple[str | None, bool, int]:
-    return config.replay, config.replay_strict, config.max_tasks
+def _replay_settings(config: Config) -> tuple[str | None, bool, int, tuple[str, ...]]:
+    return config.replay, config.replay_strict, config.max_tasks, config.replay_ignore
 
 
 def _replay_of(config: Config) -> Replay | None:
     """The replay `config` asks for, fresh; its cassette was read once, when the config was built."""
     if config.cassette is None:
         return None
-    return Replay(config.cassette, str(config.replay), config.replay_strict, max_tasks=config.max_tasks)
+    return Replay(
+        config.cassette,
+        str(config.replay),
+        config.replay_strict,
+        max_tasks=config.max_tasks,
+        ignore=config.replay_ignore,
+    )

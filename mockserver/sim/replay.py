@@ -1,6 +1,7 @@
 """Replay: the fake answers recorded requests as they were answered (`serve --replay FILE.jsonl`).
 
-A request matches a recorded one by method, path, whether (and how) it was authenticated, and body. The
+A request matches a recorded one by method, path, whether (and how) it was authenticated, and body, less the
+body fields `ignore` names (what varies from call to call: a seed, a nonce; none by default). The
 first match gets the first recorded answer, the next the next, and once they run out the last one again,
 whatever it was (auth failures included). A recorded queued task replays its own timeline on the fake's
 clock under a fresh task id: PENDING until the offset at which the recording saw it end, then its
@@ -19,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from contracts.cassette.ignored_fields import Pointer, parse_ignored, without
 from contracts.cassette.jsonl import Cassette, Exchange, collector_paused
 from contracts.spec.schema import STATUS, SUBMIT, base_path, operation_of, operation_path
 from contracts.spec.statuses import is_queued, is_terminal, shows_end
@@ -85,16 +87,20 @@ class Replay:
     source: str
     strict: bool = False
     max_tasks: int = 10_000  # replayed tasks kept; past it the oldest is forgotten and reads PENDING, as in the store
+    # Request body fields not matched on: names or JSON pointers (contracts/cassette/ignored_fields.py).
+    ignore: tuple[str, ...] = ()
+    _ignored: tuple[Pointer, ...] = field(default=(), init=False, repr=False)
     _queues: dict[tuple[str, ...], list[Exchange]] = field(default_factory=dict, init=False)
     _used: dict[tuple[str, ...], int] = field(default_factory=dict, init=False)
     _tasks: OrderedDict[str, _Task] = field(default_factory=OrderedDict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._ignored = parse_ignored(self.ignore)
         with collector_paused():
             for exchange in self.cassette.exchanges:
                 if exchange.task is None:  # a poll belongs to its task's timeline, not to the matching
-                    key = _key(exchange.method, exchange.path, exchange.auth, _body(exchange))
+                    key = _key(exchange.method, exchange.path, exchange.auth, without(_body(exchange), self._ignored))
                     self._queues.setdefault(key, []).append(exchange)
 
     def answer(self, incoming: Incoming, venue: Venue) -> Reply | None:
@@ -106,7 +112,7 @@ class Replay:
             task = self._tasks.get(str(body["id"])) if polled and "id" in body else None
             if task is not None:
                 return self._poll(task, str(body["id"]), venue)
-            key = _key(incoming.method, incoming.path, _auth(incoming.authorization), body)
+            key = _key(incoming.method, incoming.path, _auth(incoming.authorization), without(body, self._ignored))
             queue = self._queues.get(key)
             if not queue:
                 return None
@@ -126,6 +132,8 @@ class Replay:
 
     def unmatched(self, method: str, path: str) -> Reply:
         detail = f"No exchange in {self.source} matches {method} {path} with this body and authentication."
+        if self.ignore:
+            detail += f" Not matched on: {', '.join(self.ignore)}."
         return Reply(404, envelope.failed(error="No Recorded Exchange", error_data=detail))
 
     def _poll(self, task: _Task, fresh: str, venue: Venue) -> Reply:

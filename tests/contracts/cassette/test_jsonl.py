@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.cassette.jsonl import CassetteError, read_cassette
+from contracts.cassette.jsonl import CassetteError
+from contracts.cassette.reading import read_cassette
 from mockserver import Config, ConfigError
 from mockserver.cli import main
 from mockserver.server.live_server import LiveServer
@@ -49,7 +50,7 @@ SECONDS = "must be a non-negative number of seconds, at most max_latency (3600)"
 
 # (cassette bytes, the line it names, what the message says of it)
 HOSTILE = [
-    pytest.param(DEEP + b"\n", 1, "The line nests deeper than 66 levels", id="header nested 100k deep"),
+    pytest.param(DEEP + b"\n", 1, "not JSON: The file nests deeper than 64 levels", id="file nested 100k deep"),
     pytest.param(
         HEADER.encode() + b'\n{"seq": 1, "request": {"json": ' + DEEP + b"}}\n", 2,
         "The line nests deeper than 66 levels", id="exchange nested 100k deep",
@@ -164,7 +165,7 @@ def test_a_cassette_is_read_once_however_often_the_config_is_rebuilt(tmp_path: P
 def test_an_empty_or_missing_cassette_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "empty.jsonl").write_bytes(b"")
 
-    with pytest.raises(CassetteError, match=r"empty.jsonl: is empty; a cassette starts with its header line$"):
+    with pytest.raises(CassetteError, match=r"empty.jsonl: is empty; a recording is our JSON lines"):
         read_cassette(tmp_path / "empty.jsonl")
     with pytest.raises(CassetteError, match=r"missing.jsonl: cannot be read: No such file or directory$"):
         read_cassette(tmp_path / "missing.jsonl")

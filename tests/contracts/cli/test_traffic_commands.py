@@ -6,59 +6,25 @@ Everything runs on loopback: the "production" here is a live fake in the product
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from contracts.cassette.jsonl import CassetteError, read_cassette
+from contracts.cassette.jsonl import CassetteError
+from contracts.cassette.reading import read_cassette
 from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config, VirtualClock
 from mockserver.cli import main
 from mockserver.server.live_server import LiveServer
 from tests.conftest import TOKEN, valid_body
+from tests.contracts.client_session import SECRET, comparable, script
 from tests.contracts.drifted_fakes import DRIFTS, live
 
 pytest_plugins = ["pytester"]
 
-SECRET = "sk-traffic-5e2d-never-written"
 TOKEN_ENV = "QOLABA_TRAFFIC_KEY"
-
-
-def script(base_url: str, advance: Callable[[float], Any]) -> list[httpx.Response]:
-    """The client under record: a sync success, a queued task polled to SUCCESS, a queued task that fails,
-    an invalid body, and a request without a token."""
-    answers = []
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {SECRET}"}, timeout=10) as client:
-        answers.append(client.post("/getImagetoImage", json=valid_body(), headers={"X-Mock-Latency": "none"}))
-        queued = client.post("/getImagetoImage", json=valid_body(celery=True))
-        answers += [queued, client.post("/getImage", json={"id": queued.json()["task_id"]})]
-        advance(20)
-        answers.append(client.post("/getImage", json={"id": queued.json()["task_id"]}))
-        no_face = valid_body(celery=True, prompt="a face the GPU will not find")
-        failing = client.post("/getImagetoImage", json=no_face, headers={"X-Mock-Fault": "no_face"})
-        advance(20)
-        answers += [failing, client.post("/getImage", json={"id": failing.json()["task_id"]})]
-        answers.append(client.post("/getImagetoImage", json=valid_body(batch=9), headers={"X-Mock-Latency": "none"}))
-    answers.append(httpx.post(base_url + "/getImage", json={"id": "x"}, timeout=10))
-    return answers
-
-
-def comparable(response: httpx.Response) -> tuple[int, Any]:
-    """The answer with what changes every run taken out: task ids, and output URLs down to their file names."""
-
-    def plain(value: Any, key: str = "") -> Any:
-        if isinstance(value, dict):
-            return {k: plain(v, k) for k, v in value.items()}
-        if isinstance(value, list):
-            return [plain(v, key) for v in value]
-        if key in ("task_id", "id") and isinstance(value, str):
-            return "<task id>"
-        return value.rsplit("/", 1)[-1] if isinstance(value, str) and value.startswith("http") else value
-
-    return response.status_code, plain(response.json())
 
 
 @pytest.fixture(scope="module")

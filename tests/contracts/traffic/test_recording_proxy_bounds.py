@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts.cassette import jsonl_writer
-from contracts.cassette.jsonl import read_cassette
+from contracts.cassette import token_names
 from contracts.cassette.jsonl_writer import CassetteWriter
+from contracts.cassette.reading import read_cassette
 from contracts.spec.schema import max_request_bytes
 from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config
@@ -41,7 +41,7 @@ def test_an_unreachable_upstream_is_a_502_envelope_and_one_printed_line(tmp_path
 
 
 def test_past_the_bound_every_new_token_shares_one_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jsonl_writer, "MAX_TOKEN_NAMES", 2)
+    monkeypatch.setattr(token_names, "MAX_TOKEN_NAMES", 2)
     writer = CassetteWriter(tmp_path / "c.jsonl", "http://upstream").open()
     names = [writer.token_name(f"Bearer token-{n}")[1] for n in (1, 2, 3, 4, 1)]
     writer.close()

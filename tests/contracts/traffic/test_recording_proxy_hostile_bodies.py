@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.cassette.jsonl import read_cassette
+from contracts.cassette.reading import read_cassette
 from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config
 from mockserver.server.live_server import LiveServer

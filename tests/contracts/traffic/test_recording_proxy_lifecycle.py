@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from contracts.cassette.jsonl import read_cassette
+from contracts.cassette.reading import read_cassette
 from contracts.traffic.recording_proxy import recording_proxy
 from mockserver import Config
 from mockserver.server.live_server import LiveServer
