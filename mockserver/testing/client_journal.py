@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import httpx
 
@@ -108,7 +109,8 @@ class RecordingAsyncTransport(httpx.AsyncBaseTransport):
         started = time.monotonic()
         try:
             response = await self.inner.handle_async_request(request)
-            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+            # The stream itself, not `aiter_raw()`: a transport may hand back an answer already read.
+            raw = b"".join([chunk async for chunk in cast(httpx.AsyncByteStream, response.stream)])
             await response.aclose()
         except httpx.TransportError:
             self.recorded.record(request, None, started)
@@ -131,7 +133,7 @@ class RecordingTransport(httpx.BaseTransport):
         started = time.monotonic()
         try:
             response = self.inner.handle_request(request)
-            raw = b"".join(response.iter_raw())
+            raw = b"".join(cast(httpx.SyncByteStream, response.stream))
             response.close()
         except httpx.TransportError:
             self.recorded.record(request, None, started)
