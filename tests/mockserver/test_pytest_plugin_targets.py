@@ -12,8 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-# Imported here, so each in-process inner run finds the contract checks loaded (pytester restores sys.modules).
-import contracts.checks.single_answer  # noqa: F401
+from contracts.checks.single_answer import warm_up_checks
 from mockserver import Config
 from mockserver.behaviour.clock import VirtualClock
 from mockserver.server.live_server import LiveServer
@@ -101,6 +100,9 @@ async def test_a_sync_job(qolaba_client):
 @pytest.fixture(scope="module")
 def stand_in() -> Iterator[LiveServer]:
     """The real API's stand-in: the fake as production answers, on loopback, its clock jumping over any hold."""
+    # Loaded once for the module (pytester's in-process runs keep what the outer process imported): the checks'
+    # view of the contract costs a run against the API a second or two, once.
+    warm_up_checks()
     config = Config(fidelity="production", clock="virtual")
     with LiveServer(config, clock=VirtualClock(autojump=True)) as server:
         yield server
@@ -180,6 +182,11 @@ def test_qolaba_api_marks_the_tests_a_run_can_select(user: pytest.Pytester, api:
             "ERROR: --qolaba-target=api: environment variable NO_SUCH_TOKEN_VAR is not set;*",
         ),
         (("--qolaba-target=api", "--qolaba-base-url=ftp://x"), "ERROR: --qolaba-target=api: --qolaba-base-url*"),
+        (("--qolaba-target=api", "--qolaba-max-spend=-1"), "ERROR: --qolaba-max-spend -1 must be 0 or more"),
+        (
+            ("-p", "xdist", "-n", "2", "--qolaba-target=api"),
+            "ERROR: --qolaba-target=api counts the budget in one process: run it without -n (xdist)",
+        ),
     ],
 )
 def test_a_bad_target_or_a_missing_token_stops_the_run_in_one_line(
