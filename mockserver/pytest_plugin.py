@@ -123,8 +123,15 @@ def _start_api_run(config: pytest.Config) -> ApiRun:
 
     from contracts.client.target import TargetError as BadTarget
     from contracts.client.target import resolve_target
-    from contracts.real_api.api_run import ApiRun
     from contracts.real_api.budget import Budget
+
+    try:
+        from contracts.real_api.api_run import ApiRun
+    except ImportError as exc:
+        raise pytest.UsageError(
+            f"--qolaba-target=api judges each answer with the contract's checks, which need {exc.name}:"
+            " pip install 'qolaba-mock[contract]'"
+        ) from None
     from contracts.spec.schema import production_base_url
 
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") != "no":
@@ -168,7 +175,9 @@ def qolaba_token(qolaba_config: Config, request: pytest.FixtureRequest) -> str:
     """The bearer token `qolaba_client` sends: the first configured token, else a placeholder any fake accepts;
     under --qolaba-target=api, the one in the environment variable --qolaba-token-env names."""
     if _target(request) == "api":
-        return _api_run(request).token
+        from contracts.spec.credentials import Secret
+
+        return Secret(_api_run(request).token)
     return min(qolaba_config.tokens) if qolaba_config.tokens else DEFAULT_TOKEN
 
 
@@ -207,7 +216,7 @@ def qolaba_mock(qolaba_config: Config, request: pytest.FixtureRequest) -> Iterat
     """
     target = _target(request)
     if target != "fake":
-        yield request.getfixturevalue("qolaba_server")
+        yield request.getfixturevalue("qolaba_server" if target == "live" else "_qolaba_remote")
         return
     from mockserver.app import create_app
     from mockserver.behaviour.clock import VirtualClock
@@ -287,11 +296,12 @@ def qolaba_server(qolaba_config: Config, request: pytest.FixtureRequest) -> Iter
     """The session's live fake, reconfigured for this test and reset; `.url` is its base URL.
 
     Under --qolaba-target=api, the `RemoteApi` on the API: `.url` is the API's base URL, and httpx calls under it
-    go through a respx router that records them (the budget and the checks see them).
+    go through a respx router that records them (the budget and the checks see them); calls elsewhere go on.
     """
     if _target(request) == "api":
         remote = request.getfixturevalue("_qolaba_remote")
-        with remote.respx_router(remote.url):
+        # Calls to any other host go on untouched, as they would beside a live fake.
+        with remote.respx_router(remote.url, others="pass"):
             yield remote
         return
     from mockserver.testing.handle import QolabaMock

@@ -24,14 +24,16 @@ from typing import cast
 
 import httpx
 
+from mockserver.config.settings import Config
 from mockserver.sim.journal import Body, Entry, Journal, kept_headers
 from mockserver.sim.namespaces import DEFAULT
 from mockserver.wire.auth import token_id
 
-# The fake's own journal defaults (mockserver/config/settings.py): a client-side journal is bounded alike.
-MAX_ENTRIES = 10_000
-MAX_BYTES = 8 << 20
-BODY_BYTES = 16 << 10
+# A client-side journal is bounded as the fake's is by default (mockserver/config/settings.py).
+_DEFAULTS = Config()
+MAX_ENTRIES = _DEFAULTS.journal_entries
+MAX_BYTES = _DEFAULTS.journal_bytes
+BODY_BYTES = _DEFAULTS.journal_body_bytes
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import respx
@@ -30,12 +30,14 @@ def forwarding_router(
     transport: httpx.BaseTransport,
     async_transport: httpx.AsyncBaseTransport,
     pass_through: Sequence[str] = (),
+    others: Literal["refuse", "pass"] = "refuse",
 ) -> respx.MockRouter:
     """A respx router, not yet started, sending every call under `base_url` (one or several) to the same path
     under `to_url`.
 
     Sync clients' calls go through `transport`, async ones through `async_transport`. A call under a
-    `pass_through` prefix goes to the network as it is; any other call raises respx's `AllMockedAssertionError`.
+    `pass_through` prefix goes to the network as it is; any other call raises respx's `AllMockedAssertionError`,
+    or with `others="pass"` goes to the network too.
     """
     passed = url_prefixes(pass_through)
     prefixes = url_prefixes([base_url] if isinstance(base_url, str) else list(base_url), name="base_url")
@@ -63,6 +65,10 @@ def forwarding_router(
         route.mock(side_effect=functools.partial(forward, prefix=prefix))
     for index, passed_prefix in enumerate(passed):
         router.route(url__regex=prefix_pattern(passed_prefix), name=f"pass_through_{index}").pass_through()
+    if others == "pass":
+        # Last, matching anything: respx's own fallback for an unmatched call would answer an empty 200. A pattern
+        # of its own, since respx replaces a route with the same pattern (the first route has none).
+        router.route(url__regex=r"^", name="elsewhere").pass_through()
     return router
 
 

@@ -10,7 +10,7 @@ turns that into a skip of the test at that point.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import httpx
 import respx
@@ -72,16 +72,20 @@ class RemoteApi(Verdicts):
         """For a sync `httpx.Client(transport=...)`: the network, each exchange recorded."""
         return RecordingTransport(network_transports()[0], self.recorded)
 
-    def respx_router(self, base_url: str, *, pass_through: Sequence[str] = ()) -> respx.MockRouter:
+    def respx_router(
+        self, base_url: str, *, pass_through: Sequence[str] = (), others: Literal["refuse", "pass"] = "refuse"
+    ) -> respx.MockRouter:
         """A respx router, not yet started, sending calls under `base_url`, under production's base URL and under
         `self.url` to the API at `self.url`, each recorded: a user's code calling production's URL reaches the
-        API the run was pointed at (production itself, or a staging copy)."""
+        API the run was pointed at (production itself, or a staging copy). A call elsewhere raises respx's
+        `AllMockedAssertionError`, as `QolabaMock.respx_router`'s does, unless `others="pass"`."""
         return forwarding_router(
             (base_url, production_base_url(), self.url),
             self.url,
             transport=self.transport(),
             async_transport=self.async_transport(),
             pass_through=pass_through,
+            others=others,
         )
 
     # What only a fake offers. Each names itself, so the skip says which steering the test used.

@@ -77,6 +77,11 @@ async def test_client_is_polite(qolaba_client, qolaba_mock):
         await qolaba_client.post("/getImage", json={"id": "task-1"})
     qolaba_mock.assert_polls_no_faster_than(1.0)
 """
+SHOWS_ITS_TOKEN = """
+def test_token_in_locals(qolaba_token):
+    assert qolaba_token.startswith("sk-")
+    raise AssertionError("fails, to show its locals")
+"""
 SPENDER = """
 import pytest
 
@@ -234,12 +239,16 @@ def test_a_sync_submit_is_refused_unless_the_run_allows_it(user: pytest.Pytester
 
 
 def test_the_token_appears_in_no_output_report_or_cassette(user: pytest.Pytester, api: QolabaMock) -> None:
-    user.makepyfile(test_user=USER_TESTS, test_impatient=IMPATIENT)
+    user.makepyfile(test_user=USER_TESTS, test_impatient=IMPATIENT, test_locals=SHOWS_ITS_TOKEN)
     cassette = user.path / "nightly.jsonl"
 
-    result = user.runpytest(*api_args(api), "-rA", "-vv", "--qolaba-record", str(cassette), "--junitxml=report.xml")
+    result = user.runpytest(
+        *api_args(api), "-rA", "-vv", "-l", "--qolaba-record", str(cassette), "--junitxml=report.xml"
+    )
 
-    result.assert_outcomes(passed=2, skipped=2, failed=1)
+    # Two failures show their locals (-l): the impatient client's, and one holding the token itself.
+    result.assert_outcomes(passed=2, skipped=2, failed=2)
+    result.stdout.fnmatch_lines(["qolaba_token = '[redacted]'"])
     written = cassette.read_text()
     assert '"auth": "bearer", "token": "t1"' in written
     for text in (result.stdout.str(), result.stderr.str(), written, (user.path / "report.xml").read_text()):
@@ -335,3 +344,25 @@ def test_the_plugin_imports_no_contract_tools_unless_the_target_is_api(user: pyt
 
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*REAL_API False"])
+
+
+def test_under_api_qolaba_server_records_httpx_calls_to_its_url_and_lets_others_through(
+    user: pytest.Pytester, api: QolabaMock
+) -> None:
+    user.makepyfile(
+        test_user=f"""
+import httpx
+
+def test_own_client(qolaba_server):
+    reply = httpx.post(f"{{qolaba_server.url}}/getImage", json={{"id": "x"}}, headers={{"Authorization": "Bearer t"}})
+    assert reply.status_code == 200
+    assert httpx.get("{api.url}/elsewhere").status_code == 404  # not the API: not recorded, not refused
+    qolaba_server.assert_called("/getImage", times=1)
+    assert len(qolaba_server.journal) == 1
+"""
+    )
+
+    result = user.runpytest(*api_args(api))
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["contract violations: * in 1 exchange(s)"])
