@@ -366,3 +366,21 @@ def test_own_client(qolaba_server):
 
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["contract violations: * in 1 exchange(s)"])
+
+
+def test_without_the_contract_extra_the_api_target_says_how_to_get_it_in_one_line(
+    user: pytest.Pytester, api: QolabaMock
+) -> None:
+    # As in an install without the extra: schemathesis cannot be imported (its own plugin is not there either).
+    user.makeconftest(CONFTEST + "\nimport sys\nsys.modules['schemathesis'] = None\n")
+    user.makepyfile(test_user="def test_x():\n    pass\n")
+
+    result = user.runpytest_subprocess(*api_args(api), "-p", "no:schemathesis")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --qolaba-target=api judges each answer with the contract's checks, which need schemathesis:"
+            " pip install 'qolaba-mock[contract]'"
+        ]
+    )
