@@ -118,39 +118,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _start_api_run(config: pytest.Config) -> ApiRun:
-    # Every problem is one line and no run: a missing token, a bad base URL, a budget below zero.
-    from pathlib import Path
-
-    from contracts.client.target import TargetError as BadTarget
-    from contracts.client.target import resolve_target
-    from contracts.real_api.budget import Budget
-
-    try:
-        from contracts.real_api.api_run import ApiRun
-    except ImportError as exc:
-        raise pytest.UsageError(
-            f"--qolaba-target=api judges each answer with the contract's checks, which need {exc.name}:"
-            " pip install 'qolaba-mock[contract]'"
-        ) from None
+    from contracts.real_api.opening import RunOptionError, open_api_run
     from contracts.spec.schema import production_base_url
 
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") != "no":
         raise pytest.UsageError("--qolaba-target=api counts the budget in one process: run it without -n (xdist)")
-    base_url = config.getoption("qolaba_base_url") or config.getini("qolaba_base_url") or production_base_url()
     try:
-        found = resolve_target(base_url, config.getoption("qolaba_token_env"))
-    except BadTarget as exc:
-        message = str(exc).replace("--base-url", "--qolaba-base-url").replace("--token-env", "--qolaba-token-env")
-        raise pytest.UsageError(f"--qolaba-target=api: {message}") from None
-    max_spend = config.getoption("qolaba_max_spend")
-    if max_spend < 0:
-        raise pytest.UsageError(f"--qolaba-max-spend {max_spend} must be 0 or more")
-    record = config.getoption("qolaba_record")
-    budget = Budget(max_spend=max_spend, allow_sync=config.getoption("qolaba_allow_sync"))
-    try:
-        return ApiRun(found.base_url, budget, record=Path(record) if record else None, token=found.token)
-    except OSError as exc:
-        raise pytest.UsageError(f"--qolaba-record {record}: {exc.strerror or exc}") from None
+        return open_api_run(
+            config.getoption("qolaba_base_url") or config.getini("qolaba_base_url") or production_base_url(),
+            config.getoption("qolaba_token_env"),
+            max_spend=config.getoption("qolaba_max_spend"),
+            allow_sync=config.getoption("qolaba_allow_sync"),
+            record=config.getoption("qolaba_record"),
+        )
+    except RunOptionError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

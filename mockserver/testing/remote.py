@@ -44,6 +44,8 @@ class RemoteApi(Verdicts):
         api.assert_polls_no_faster_than(1.0)
     """
 
+    journal_clock = "the client's monotonic clock"
+
     def __init__(
         self,
         url: str,

@@ -189,6 +189,10 @@ def test_qolaba_api_marks_the_tests_a_run_can_select(user: pytest.Pytester, api:
         (("--qolaba-target=api", "--qolaba-base-url=ftp://x"), "ERROR: --qolaba-target=api: --qolaba-base-url*"),
         (("--qolaba-target=api", "--qolaba-max-spend=-1"), "ERROR: --qolaba-max-spend -1 must be 0 or more"),
         (
+            ("--qolaba-target=api", "--qolaba-record=no/such/folder/run.jsonl"),
+            "ERROR: --qolaba-record no/such/folder/run.jsonl: No such file or directory",
+        ),
+        (
             ("-p", "xdist", "-n", "2", "--qolaba-target=api"),
             "ERROR: --qolaba-target=api counts the budget in one process: run it without -n (xdist)",
         ),
@@ -281,6 +285,9 @@ def test_the_run_ends_with_one_summary_and_a_cassette_diff_reads(user: pytest.Py
     diff.stderr.fnmatch_lines(["closest profile: production*"])
 
 
+CLOCKS = {"fake": "the fake's clock", "live": "the fake's clock", "api": "the client's monotonic clock"}
+
+
 @pytest.mark.parametrize("target", ["fake", "live", "api"])
 def test_the_verdicts_fire_on_a_client_polling_too_fast_under_every_target(
     user: pytest.Pytester, api: QolabaMock, target: str
@@ -296,6 +303,7 @@ def test_the_verdicts_fire_on_a_client_polling_too_fast_under_every_target(
             "*AssertionError: assert_polls_no_faster_than(1.0) failed",
             "*expected: at most 1.0/s per task",
             "*observed: two polls of one task * s apart *",
+            f"*t: seconds since seq 1 began (started_at * on {CLOCKS[target]})",
         ]
     )
 
