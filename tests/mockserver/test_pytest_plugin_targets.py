@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +18,15 @@ from mockserver import Config
 from mockserver.behaviour.clock import VirtualClock
 from mockserver.server.live_server import LiveServer
 from mockserver.testing.handle import QolabaMock
+from tests.readme_blocks import code_blocks
 
 pytest_plugins = ["pytester"]
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+# The README's user file for the three targets: the Python block that marks a test qolaba_api.
+README_TARGETS_FILE = next(
+    block.code for block in code_blocks(README.read_text(encoding="utf-8")) if "@pytest.mark.qolaba_api" in block.code
+)
 
 TOKEN = "sk-live-not-a-real-token-7f3a9c"
 CONFTEST = """
@@ -396,3 +404,17 @@ def test_without_the_contract_extra_the_api_target_says_how_to_get_it_in_one_lin
             " pip install 'qolaba-mock[contract]'"
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "outcomes"), [("fake", {"passed": 2}), ("live", {"passed": 2}), ("api", {"passed": 1, "skipped": 1})]
+)
+def test_the_readmes_user_file_runs_all_three_ways(
+    user: pytest.Pytester, api: QolabaMock, target: str, outcomes: dict[str, int]
+) -> None:
+    user.makepyfile(test_face=README_TARGETS_FILE)
+    args = api_args(api) if target == "api" else (f"--qolaba-target={target}",)
+
+    result = user.runpytest(*args)
+
+    result.assert_outcomes(**outcomes)
