@@ -12,7 +12,7 @@ import textwrap
 from dataclasses import dataclass
 
 RUN_LANGUAGES = frozenset({"python", "sh"})
-SHOWN_LANGUAGES = frozenset({"json", "ini", "toml", "text"})
+SHOWN_LANGUAGES = frozenset({"json", "ini", "toml", "text", "yaml"})
 _FENCE = re.compile(r"^(?P<indent>\s*)```(?P<language>\S*)\s*$")
 _NOT_RUN = re.compile(r"^\s*<!-- not run: (?P<reason>\S.*?) -->\s*$")
 

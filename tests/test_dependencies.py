@@ -31,6 +31,9 @@ NEEDS_THE_CONTRACT_EXTRA = CHECKS | {
     "contracts.run.engine",
     "contracts.run.failures",
     "contracts.run.queued_tasks",
+    # The api target of the pytest plugin judges each answer with the contract's checks.
+    "contracts.real_api.api_run",
+    "contracts.real_api.summary",
     "contracts.traffic.proxy_recorder",
     "contracts.traffic.recording_proxy",
 }

@@ -131,11 +131,11 @@ class QolabaMock(Verdicts):
         async_transport = AsyncTransport(self.app, root_path=root_path)
 
         def forward(request: httpx.Request) -> Any:
-            if _RESOLVING_SYNC.get():
+            if RESOLVING_SYNC.get():
                 return SyncTransport(async_transport, self._blocking_portal()).handle_request(request)
             return async_transport.handle_async_request(request)
 
-        router = _Router(assert_all_called=False, assert_all_mocked=True)
+        router = Router(assert_all_called=False, assert_all_mocked=True)
         # Routes match in order: the fake's first, so a pass-through prefix above the base URL never takes its calls.
         router.route(url__regex=prefix_pattern(prefix), name="qolaba").mock(side_effect=forward)
         for index, passed_prefix in enumerate(passed):
@@ -171,13 +171,13 @@ class QolabaMock(Verdicts):
 
 # respx answers sync clients from `Router.resolve` and async ones from `Router.aresolve`; one route serves both,
 # so the router tells its side effect which path it is on.
-_RESOLVING_SYNC: contextvars.ContextVar[bool] = contextvars.ContextVar("qolaba_mock_resolving_sync", default=False)
+RESOLVING_SYNC: contextvars.ContextVar[bool] = contextvars.ContextVar("qolaba_mock_resolving_sync", default=False)
 
 
-class _Router(respx.MockRouter):
+class Router(respx.MockRouter):
     def resolve(self, request: httpx.Request) -> Any:
-        token = _RESOLVING_SYNC.set(True)
+        token = RESOLVING_SYNC.set(True)
         try:
             return super().resolve(request)
         finally:
-            _RESOLVING_SYNC.reset(token)
+            RESOLVING_SYNC.reset(token)

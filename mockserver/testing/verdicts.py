@@ -20,6 +20,9 @@ _SLACK = 1e-6
 class Verdicts:
     """Mixed into QolabaMock: sentence-like assertions over `self.journal`."""
 
+    # Whose clock the journal's times are, as a failure's table says.
+    journal_clock = "the fake's clock"
+
     @property
     def journal(self) -> Journal:
         raise NotImplementedError
@@ -136,7 +139,7 @@ class Verdicts:
             )
             rows.append(line.rstrip())
         if first is not None and len(rows) > 1:
-            rows.append(f"  t: seconds since seq {first.seq} began (started_at {origin:.3f} on the fake's clock)")
+            rows.append(f"  t: seconds since seq {first.seq} began (started_at {origin:.3f} on {self.journal_clock})")
         table = "\n".join(rows) if len(rows) > 1 else "  (no journal lines)"
         raise AssertionError(f"{verdict} failed\n  expected: {expected}\n  observed: {observed}\n{table}")
 
