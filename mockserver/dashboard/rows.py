@@ -1,0 +1,168 @@
+"""What the dashboard shows of a journal entry: one row (verdict, task, why refused), and the filters a page
+applies to them. It reads the journal the admin API pages through, and judges answers with the contract's own
+reading of a refusal (contracts/spec/dialects.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.spec.dialects import read_answer
+from contracts.spec.schema import STATUS, SUBMIT, operation_of
+from mockserver.sim.journal import Entry
+
+# Rows on one page of the journal view, and at most in the live table (older rows are paged, never held).
+PAGE_ROWS = 100
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "none")
+VERDICTS = ("accepted", "queued", "refused", "failed", "unreadable", "no answer", "not an API call")
+# The query keys a filtered view keeps in its URL.
+FILTER_KEYS = ("path", "status", "task", "fault", "verdict", "q")
+_READING_VERDICT = {"rejected": "refused"}
+
+
+@dataclass(frozen=True)
+class Row:
+    entry: Entry
+    verdict: str
+    # Why the request was refused or the task failed: each broken rule in words, in the answer's own dialect.
+    why: tuple[str, ...]
+    how: str
+    task_id: str | None
+
+    @property
+    def held(self) -> float:
+        """Seconds between the request's arrival and its answer on the namespace's clock (latency held)."""
+        return max(0.0, self.entry.finished_at - self.entry.started_at)
+
+    @property
+    def status_class(self) -> str:
+        return status_class(self.entry.status)
+
+
+def status_class(status: int | None) -> str:
+    return "none" if status is None else f"{status // 100}xx"
+
+
+def row_of(entry: Entry) -> Row:
+    operation = operation_of(entry.path)
+    request, response = _decoded(entry.request_body), _decoded(entry.response_body)
+    task_id = _task_id(operation, request, response)
+    if entry.status is None:
+        return Row(entry, "no answer", ("No answer reached the client (a connection fault, or it left).",), "", task_id)
+    if operation is None:
+        return Row(entry, "not an API call", (), "", task_id)
+    reading = read_answer(entry.status, response, polled=operation == STATUS)
+    verdict = _READING_VERDICT.get(reading.kind, reading.kind)
+    why = _why(response) if reading.kind in ("rejected", "failed") else ()
+    if reading.kind == "rejected" and reading.named and not why:
+        why = tuple(f"{name}: refused" for name in reading.named)
+    return Row(entry, verdict, why, reading.how if reading.kind in ("rejected", "failed") else "", task_id)
+
+
+def _decoded(value: Any) -> Any:
+    return value if isinstance(value, dict) else None
+
+
+def _task_id(operation: str | None, request: Any, response: Any) -> str | None:
+    if operation == SUBMIT and isinstance(response, dict) and isinstance(response.get("task_id"), str):
+        return str(response["task_id"])
+    if operation == STATUS and isinstance(request, dict) and isinstance(request.get("id"), str):
+        return str(request["id"])
+    return None
+
+
+def _why(body: Any) -> tuple[str, ...]:
+    """Each broken rule an answer names, in its own words: the contract's `{field, message}` list (or the 2024
+    backend's `{"errors": [...]}`), FastAPI's `detail`, or the error text of any other dialect."""
+    if not isinstance(body, dict):
+        return ()
+    detail = body.get("detail")
+    if isinstance(detail, list):
+        return tuple(_fastapi_rule(item) for item in detail)
+    if isinstance(detail, str):
+        return (detail,)
+    data = body.get("error_data")
+    listed = data.get("errors") if isinstance(data, dict) else data
+    if isinstance(listed, list):
+        return tuple(_contract_rule(item) for item in listed)
+    said = [str(part) for part in (body.get("error"), data) if isinstance(part, str) and part]
+    return tuple(said)
+
+
+def _contract_rule(item: Any) -> str:
+    if isinstance(item, dict) and "field" in item:
+        return f"{item['field']}: {item.get('message', '')}"
+    return str(item)
+
+
+def _fastapi_rule(item: Any) -> str:
+    if isinstance(item, dict):
+        where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        return f"{where}: {item.get('msg', '')}"
+    return str(item)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A view's filters, as kept in its URL: path (a part of it), status class, task id, fault (`any` for
+    any), verdict, and free text searched in the path, the fault and both bodies as kept."""
+
+    path: str = ""
+    status: str = ""
+    task: str = ""
+    fault: str = ""
+    verdict: str = ""
+    q: str = ""
+
+    @classmethod
+    def of(cls, query: Mapping[str, str]) -> Filters:
+        # Bounded: a filter is compared with every entry, so a query string cannot make that cost grow.
+        return cls(**{key: query.get(key, "")[:200].strip() for key in FILTER_KEYS})
+
+    @property
+    def active(self) -> dict[str, str]:
+        return {key: getattr(self, key) for key in FILTER_KEYS if getattr(self, key)}
+
+    def admits(self, row: Row) -> bool:
+        entry = row.entry
+        if self.path and self.path not in entry.path:
+            return False
+        if self.status and row.status_class != self.status:
+            return False
+        if self.task and row.task_id != self.task:
+            return False
+        if self.fault and not (entry.fault is not None if self.fault == "any" else entry.fault == self.fault):
+            return False
+        if self.verdict and row.verdict != self.verdict:
+            return False
+        return not self.q or self.q.lower() in _text_of(entry)
+
+    def needs_rows(self) -> bool:
+        return bool(self.active)
+
+
+def _text_of(entry: Entry) -> str:
+    parts = (entry.method, entry.path, entry.fault or "", entry.request.kept.decode("utf-8", "replace"))
+    return " ".join((*parts, entry.response.kept.decode("utf-8", "replace"))).lower()
+
+
+def newest_first(entries: Iterable[Entry], filters: Filters, *, before: int | None = None) -> Iterator[Row]:
+    """Rows of `entries` (oldest first, as the journal keeps them) that pass `filters`, newest first."""
+    for entry in reversed(tuple(entries)):
+        if before is not None and entry.seq >= before:
+            continue
+        row = row_of(entry)
+        if filters.admits(row):
+            yield row
+
+
+def page(entries: Iterable[Entry], filters: Filters, *, before: int | None = None) -> tuple[list[Row], int | None]:
+    """One page of rows, newest first, and the `before` of the next older page (None: no older rows)."""
+    rows: list[Row] = []
+    for row in newest_first(entries, filters, before=before):
+        if len(rows) == PAGE_ROWS:
+            return rows, rows[-1].entry.seq
+        rows.append(row)
+    return rows, None

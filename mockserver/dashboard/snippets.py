@@ -1,0 +1,49 @@
+"""An exchange as something to paste: a curl line and a Python `httpx` call, sending the same body again.
+
+The token is never in them: a curl line leaves it to the shell as `$TOKEN`, the Python call reads it from the
+`TOKEN` environment variable. (The contract tools' curl builder, contracts/client/curl.py, sits above the
+fake in the layers; these lines are built the same way, from the contract's own bearer header.)
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from contracts.spec.credentials import AUTHORIZATION, bearer
+from mockserver.sim.journal import Entry
+
+TOKEN_PLACEHOLDER = "$TOKEN"
+
+
+def _body_text(entry: Entry) -> str | None:
+    if not entry.request.size:
+        return None
+    return entry.request.kept.decode("utf-8", "replace")
+
+
+def curl_line(entry: Entry, base_url: str) -> str:
+    parts = ["curl", "-X", entry.method]
+    if entry.token_id is not None:
+        ((name, value),) = bearer(TOKEN_PLACEHOLDER).items()
+        parts += ["-H", f'"{name}: {value}"']  # double quotes: the shell expands $TOKEN
+    body = _body_text(entry)
+    if body is not None:
+        media_type = entry.request.media_type or "application/json"
+        parts += ["-H", shlex.quote(f"Content-Type: {media_type}"), "--data-raw", shlex.quote(body)]
+    return " ".join([*parts, shlex.quote(base_url.rstrip("/") + entry.path)])
+
+
+def httpx_call(entry: Entry, base_url: str) -> str:
+    lines = ["import os", "", "import httpx", ""]
+    arguments = [repr(entry.method), repr(base_url.rstrip("/") + entry.path)]
+    if entry.token_id is not None:
+        arguments.append(f'headers={{"{AUTHORIZATION}": f"Bearer {{os.environ[\'TOKEN\']}}"}}')
+    body: Any = entry.request_body
+    if entry.request.size and not entry.request.truncated and isinstance(body, dict | list):
+        arguments.append(f"json={body!r}")
+    elif entry.request.size:
+        arguments.append(f"content={entry.request.kept!r}")
+    lines.append(f"response = httpx.request({', '.join(arguments)})")
+    lines.append("print(response.status_code, response.text)")
+    return "\n".join(lines)
