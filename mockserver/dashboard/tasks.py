@@ -61,7 +61,8 @@ def task_timelines(space: Namespace, base_url: str) -> list[Timeline]:
             timeline.moments.append(Moment(timeline.ready_at, f"finished: {timeline.state}"))
         if timeline.expires_at is not None:
             timeline.moments.append(Moment(timeline.expires_at, "result expires"))
-        timeline.moments.sort(key=lambda moment: moment.at)
+        # A poll at the very moment a task ends saw it ended: the end goes first.
+        timeline.moments.sort(key=lambda moment: (moment.at, not moment.what.startswith("finished")))
     ordered = sorted(timelines.values(), key=lambda t: t.submitted_at, reverse=True)
     return ordered[:MAX_TASKS_SHOWN]
 
