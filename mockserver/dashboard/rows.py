@@ -47,12 +47,14 @@ def status_class(status: int | None) -> str:
 
 def row_of(entry: Entry) -> Row:
     operation = operation_of(entry.path)
-    request, response = _decoded(entry.request_body), _decoded(entry.response_body)
+    if operation is None:
+        return Row(entry, "not an API call" if entry.status is not None else "no answer", (), "", None)
+    # Only a poll's request is read (for its task id): decoding is most of what judging an entry costs.
+    request = _decoded(entry.request_body) if operation == STATUS else None
+    response = _decoded(entry.response_body)
     task_id = _task_id(operation, request, response)
     if entry.status is None:
         return Row(entry, "no answer", ("No answer reached the client (a connection fault, or it left).",), "", task_id)
-    if operation is None:
-        return Row(entry, "not an API call", (), "", task_id)
     reading = read_answer(entry.status, response, polled=operation == STATUS)
     verdict = _READING_VERDICT.get(reading.kind, reading.kind)
     why = _why(response) if reading.kind in ("rejected", "failed") else ()
@@ -125,22 +127,22 @@ class Filters:
     def active(self) -> dict[str, str]:
         return {key: getattr(self, key) for key in FILTER_KEYS if getattr(self, key)}
 
-    def admits(self, row: Row) -> bool:
-        entry = row.entry
+    def admits_entry(self, entry: Entry) -> bool:
+        """The filters an entry answers without being judged: checked first, since judging decodes its bodies."""
         if self.path and self.path not in entry.path:
             return False
-        if self.status and row.status_class != self.status:
-            return False
-        if self.task and row.task_id != self.task:
+        if self.status and status_class(entry.status) != self.status:
             return False
         if self.fault and not (entry.fault is not None if self.fault == "any" else entry.fault == self.fault):
             return False
-        if self.verdict and row.verdict != self.verdict:
-            return False
         return not self.q or self.q.lower() in _text_of(entry)
 
-    def needs_rows(self) -> bool:
-        return bool(self.active)
+    def admits_row(self, row: Row) -> bool:
+        """The filters that need the entry judged: its task and its verdict."""
+        return (not self.task or row.task_id == self.task) and (not self.verdict or row.verdict == self.verdict)
+
+    def admits(self, row: Row) -> bool:
+        return self.admits_entry(row.entry) and self.admits_row(row)
 
 
 def _text_of(entry: Entry) -> str:
@@ -148,13 +150,22 @@ def _text_of(entry: Entry) -> str:
     return " ".join((*parts, entry.response.kept.decode("utf-8", "replace"))).lower()
 
 
+def judged(entries: Iterable[Entry], filters: Filters) -> Iterator[Row]:
+    """Rows of the `entries` that pass `filters`, in their order."""
+    for entry in entries:
+        if filters.admits_entry(entry):
+            row = row_of(entry)
+            if filters.admits_row(row):
+                yield row
+
+
 def newest_first(entries: Iterable[Entry], filters: Filters, *, before: int | None = None) -> Iterator[Row]:
     """Rows of `entries` (oldest first, as the journal keeps them) that pass `filters`, newest first."""
     for entry in reversed(tuple(entries)):
-        if before is not None and entry.seq >= before:
+        if (before is not None and entry.seq >= before) or not filters.admits_entry(entry):
             continue
         row = row_of(entry)
-        if filters.admits(row):
+        if filters.admits_row(row):
             yield row
 
 
