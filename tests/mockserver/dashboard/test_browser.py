@@ -191,3 +191,15 @@ def test_the_one_time_link_logs_in_and_the_address_bar_loses_it(browser: WebDriv
         assert "qolaba_mock_admin" not in browser.execute_script("return document.cookie")  # no script reads it
         browser.get(f"{fake.url}/__admin/ui/controls")
         assert browser.find_elements(By.ID, "faults")
+
+
+def test_switching_the_profile_from_the_page_changes_how_the_fake_refuses(browser: WebDriver, fake: LiveServer) -> None:
+    browser.get(f"{fake.url}/__admin/ui/controls?namespace=profile")
+    Select(browser.find_element(By.NAME, "fidelity")).select_by_value("production")
+    browser.find_element(By.CSS_SELECTOR, "form[data-action=fidelity] button").click()
+    try:
+        _wait(browser).until(shown.text_to_be_present_in_element((By.ID, "profile"), "production"))
+        refused = _call(fake, "profile", SUBMIT, valid_body(batch=99))
+        assert refused.json()["error"] == "Internal Error"  # the backend's dialect, not the contract's 422
+    finally:
+        httpx.patch(fake.url + "/__admin/config", json={"fidelity": "contract"}, timeout=WAIT_SECONDS)

@@ -132,3 +132,19 @@ def test_an_unknown_exchange_or_namespace_is_one_sentence_not_a_traceback(client
     assert missing.status_code == 422 and "No exchange 99" in missing.text
     bad = client.get(UI + "?namespace=" + "x" * 500)
     assert bad.status_code == 422 and 'id="problem"' in bad.text
+
+
+def test_send_again_goes_through_the_whole_fake_and_names_the_new_exchange(client: TestClient) -> None:
+    submit(client, batch=99)
+    again = client.post("/__admin/ui/exchange/1/resend", json={})
+    assert again.json() == {"seq": 2, "status": 422}
+    page = client.get(UI + "exchange/2").text
+    assert "batch:" in page and "refused" in page
+
+
+def test_send_again_keeps_the_admin_apis_same_origin_and_json_rules(client: TestClient) -> None:
+    submit(client)
+    assert client.post("/__admin/ui/exchange/1/resend", content=b"{}").status_code == 415
+    elsewhere = client.post("/__admin/ui/exchange/1/resend", json={}, headers={"Origin": "http://evil.test"})
+    assert elsewhere.status_code == 403
+    assert len(client.app.state.backend.namespaces.get("default").journal) == 1  # type: ignore[attr-defined]
