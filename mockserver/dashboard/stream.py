@@ -19,8 +19,8 @@ from starlette.types import Send
 
 from mockserver.http.shutdown import Drain
 
-MAX_STREAMS = 8
-BATCH_ROWS = 50
+MAX_STREAMS = 8  # not a contract bound
+BATCH_ROWS = 50  # not a contract bound
 SEND_SECONDS = 10.0
 # How often a stream looks for new entries, and how often it proves the browser is still there.
 POLL_SECONDS = 0.25

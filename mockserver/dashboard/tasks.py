@@ -15,6 +15,8 @@ from mockserver.sim.namespaces import Namespace
 
 # Tasks on the page, newest first: the journal and the task store are bounded, and so is the page.
 MAX_TASKS_SHOWN = 100
+# Output thumbnails a task shows at most.
+MAX_THUMBNAILS = 8  # not a contract bound
 
 
 @dataclass
@@ -85,4 +87,4 @@ def _outputs(row: Row, base_url: str) -> list[str]:
     if not isinstance(urls, list):
         return []
     # Only the fake's own images are shown (the page's policy loads nothing from elsewhere).
-    return [url for url in urls if isinstance(url, str) and url.startswith(base_url.rstrip("/") + "/")][:8]
+    return [url for url in urls if isinstance(url, str) and url.startswith(base_url.rstrip("/") + "/")][:MAX_THUMBNAILS]

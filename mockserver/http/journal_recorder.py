@@ -130,6 +130,8 @@ class _Exchange:
             Body(request_body, call.body_size, _shared(headers.get("content-type", ""))),
             Body(response_body, self.response_size, kept.media_type),
             kept.headers,
+            # The profile that answered: it can be switched while the server runs (PATCH /__admin/config).
+            self.middleware.backend.config.fidelity,
         )
         space.journal.record(entry, size=len(request_body) + len(response_body) + kept.size)
 

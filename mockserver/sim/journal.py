@@ -98,6 +98,8 @@ class Entry(NamedTuple):
     response: Body = Body()
     # As sent, names lower-cased, credentials filtered (`kept_headers`).
     response_headers: Headers = ()
+    # The fidelity profile that answered (its name, shared with every other entry of that profile).
+    profile: str = ""
 
     @property
     def request_body(self) -> Any:
@@ -133,6 +135,7 @@ class Entry(NamedTuple):
             "response_body": self.response_body,
             "response_bytes": self.response.size,
             "response_headers": _joined(self.response_headers),
+            "profile": self.profile,
         }
 
 

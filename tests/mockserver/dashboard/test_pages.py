@@ -148,3 +148,14 @@ def test_send_again_keeps_the_admin_apis_same_origin_and_json_rules(client: Test
     elsewhere = client.post("/__admin/ui/exchange/1/resend", json={}, headers={"Origin": "http://evil.test"})
     assert elsewhere.status_code == 403
     assert len(client.app.state.backend.namespaces.get("default").journal) == 1  # type: ignore[attr-defined]
+
+
+def test_each_row_names_the_profile_that_answered_it_across_a_switch(client: TestClient) -> None:
+    submit(client)
+    client.patch("/__admin/config", json={"fidelity": "production"})
+    submit(client)
+    page = client.get(UI).text
+    profiles = re.findall(r'<td class="profile">([^<]*)</td>', page)
+    assert profiles == ["production", "contract"]
+    entries = client.get("/__admin/journal").json()["entries"]
+    assert [entry["profile"] for entry in entries] == ["contract", "production"]
