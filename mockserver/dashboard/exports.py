@@ -5,7 +5,7 @@ Journal entries go through the same door as any other tool's recording (contract
 calls to the API are kept, polls are linked to their submits, and the writers are the cassette package's own.
 The journal never held a token: `Authorization` stands for each caller by its keyed hash, so the callers stay
 apart (`t1`, `t2`) and nothing secret reaches the file. What the journal does not keep cannot be exported:
-request headers other than the body's type (steering headers among them), and image bytes (their size stays).
+request headers other than the body's type and the X-Mock-* steering, and image bytes (their size stays).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def interactions(entries: Iterable[Entry], upstream: str) -> list[Interaction]:
         request_headers = [("content-type", entry.request.media_type)] if entry.request.media_type else []
         if entry.token_id is not None:
             request_headers.append(("authorization", f"Bearer {entry.token_id}"))
+        request_headers += entry.steering  # a diff sends them again
         image = entry.response.media_type.startswith("image/")
         found.append(
             Interaction(

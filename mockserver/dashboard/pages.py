@@ -163,7 +163,7 @@ async def resend(request: Request) -> Response:
     entry = next((e for e in reversed(space.journal) if e.seq == seq), None)
     if entry is None:
         return JSONResponse({"error": f"No exchange {seq} in namespace {space.name!r}."}, status_code=404)
-    headers = {namespaces.HEADER: space.name}
+    headers = {namespaces.HEADER: space.name, **dict(entry.steering)}
     if entry.request.media_type:
         headers["content-type"] = entry.request.media_type
     if entry.token_id is not None:

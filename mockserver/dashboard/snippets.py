@@ -27,6 +27,8 @@ def curl_line(entry: Entry, base_url: str) -> str:
     if entry.token_id is not None:
         ((name, value),) = bearer(TOKEN_PLACEHOLDER).items()
         parts += ["-H", f'"{name}: {value}"']  # double quotes: the shell expands $TOKEN
+    for name, value in entry.steering:
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
     body = _body_text(entry)
     if body is not None:
         media_type = entry.request.media_type or "application/json"
@@ -37,8 +39,11 @@ def curl_line(entry: Entry, base_url: str) -> str:
 def httpx_call(entry: Entry, base_url: str) -> str:
     lines = ["import os", "", "import httpx", ""]
     arguments = [repr(entry.method), repr(base_url.rstrip("/") + entry.path)]
+    headers = [f"{name!r}: {value!r}" for name, value in entry.steering]
     if entry.token_id is not None:
-        arguments.append(f'headers={{"{AUTHORIZATION}": f"Bearer {{os.environ[\'TOKEN\']}}"}}')
+        headers.insert(0, f'"{AUTHORIZATION}": f"Bearer {{os.environ[\'TOKEN\']}}"')
+    if headers:
+        arguments.append(f"headers={{{', '.join(headers)}}}")
     body: Any = entry.request_body
     if entry.request.size and not entry.request.truncated and isinstance(body, dict | list):
         arguments.append(f"json={body!r}")

@@ -100,6 +100,8 @@ class Entry(NamedTuple):
     response_headers: Headers = ()
     # The fidelity profile that answered (its name, shared with every other entry of that profile).
     profile: str = ""
+    # The request's X-Mock-* steering headers (`x-mock-fault`, `x-mock-latency`), as sent.
+    steering: Headers = ()
 
     @property
     def request_body(self) -> Any:
@@ -117,7 +119,8 @@ class Entry(NamedTuple):
     @property
     def size(self) -> int:
         """What the entry weighs in the journal's byte bound."""
-        return len(self.request.kept) + len(self.response.kept) + headers_size(self.response_headers)
+        steered = sum(len(name) + len(value) for name, value in self.steering)
+        return len(self.request.kept) + len(self.response.kept) + headers_size(self.response_headers) + steered
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -136,6 +139,7 @@ class Entry(NamedTuple):
             "response_bytes": self.response.size,
             "response_headers": _joined(self.response_headers),
             "profile": self.profile,
+            "steering": dict(self.steering),
         }
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from starlette.testclient import TestClient
 
 from mockserver.dashboard.rows import PAGE_ROWS
 from mockserver.dashboard.security import CSP
+from tests.conftest import valid_body
 from tests.mockserver.dashboard.conftest import AUTH, STATUS, XSS_PROMPTS, submit
 
 UI = "/__admin/ui/"
@@ -159,3 +161,27 @@ def test_each_row_names_the_profile_that_answered_it_across_a_switch(client: Tes
     assert profiles == ["production", "contract"]
     entries = client.get("/__admin/journal").json()["entries"]
     assert [entry["profile"] for entry in entries] == ["contract", "production"]
+
+
+def test_a_steered_request_shows_its_steering_and_its_snippets_send_it_again(client: TestClient) -> None:
+    import html
+    import shlex
+
+    client.post(
+        "/api/v1/studio/getImagetoImage",
+        json=valid_body(prompt='it\'s "quoted"'),
+        headers={**AUTH, "X-Mock-Fault": "http_500"},
+    )
+    page = client.get(UI + "exchange/1").text
+    assert "x-mock-fault: http_500" in page
+    curl = html.unescape(re.search(r'<pre id="curl">(.*?)</pre>', page, re.S).group(1))  # type: ignore[union-attr]
+    words = shlex.split(curl)
+    assert words[words.index("--data-raw") + 1] == json.dumps(
+        valid_body(prompt='it\'s "quoted"'), separators=(",", ":")
+    )
+    assert "x-mock-fault: http_500" in words and "Authorization: Bearer $TOKEN" in words
+    python = html.unescape(re.search(r'<pre id="python">(.*?)</pre>', page, re.S).group(1))  # type: ignore[union-attr]
+    compile(python, "snippet", "exec")  # valid Python as shown
+    assert "'x-mock-fault': 'http_500'" in python and "caller-token" not in python
+    line = client.get("/__admin/ui/export.jsonl").text.splitlines()[1]
+    assert json.loads(line)["request"]["steering"] == {"x-mock-fault": "http_500"}
