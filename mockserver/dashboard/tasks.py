@@ -25,6 +25,8 @@ class Moment:
     what: str
     detail: str = ""
     seq: int | None = None
+    # Wall time, for the moments an exchange marks (the others happen on the namespace's clock only).
+    wall: float | None = None
 
 
 @dataclass
@@ -77,7 +79,7 @@ def _moment(row: Row) -> Moment:
     detail = f"HTTP {entry.status}" + (f", {state}" if isinstance(state, str) else "")
     if entry.fault:
         detail += f", fault {entry.fault}"
-    return Moment(entry.started_at, what, detail, entry.seq)
+    return Moment(entry.started_at, what, detail, entry.seq, entry.wall_at or None)
 
 
 def _outputs(row: Row, base_url: str) -> list[str]:

@@ -12,6 +12,7 @@ read its own call in the journal, whatever thread it reads from.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -135,6 +136,7 @@ class _Exchange:
             # The profile that answered: it can be switched while the server runs (PATCH /__admin/config).
             self.middleware.backend.config.fidelity,
             steering,
+            time.time(),
         )
         steered = sum(len(name) + len(value) for name, value in steering)
         space.journal.record(entry, size=len(request_body) + len(response_body) + kept.size + steered)

@@ -102,6 +102,9 @@ class Entry(NamedTuple):
     profile: str = ""
     # The request's X-Mock-* steering headers (`x-mock-fault`, `x-mock-latency`), as sent.
     steering: Headers = ()
+    # Wall time (seconds since the epoch) when the answer was recorded, whatever the namespace's clock says. Left
+    # out of `as_dict`: on a virtual clock, two runs with one seed give identical journals.
+    wall_at: float = 0.0
 
     @property
     def request_body(self) -> Any:

@@ -116,6 +116,7 @@ def test_a_queued_task_has_a_timeline_from_submit_to_its_end(make_client: object
     done = client.get(UI + "tasks").text
     steps = re.findall(r"<b>([^<]+)</b>", done[done.index(task_id) :])
     assert steps[:4] == ["submit", "poll", "finished: SUCCESS", "poll"] and "result expires" in steps
+    assert "; wall " in done  # a virtual clock's moments also say when they happened
     assert 'class="thumb"' in done
 
 
