@@ -2,7 +2,7 @@
 
 The token is never in them: a curl line leaves it to the shell as `$TOKEN`, the Python call reads it from the
 `TOKEN` environment variable. (The contract tools' curl builder, contracts/client/curl.py, sits above the
-fake in the layers; these lines are built the same way, from the contract's own bearer header.)
+fake in the layers; both show the token with `curl_bearer_argument` from contracts/spec/credentials.py.)
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from contracts.spec.credentials import AUTHORIZATION, bearer
+from contracts.spec.credentials import AUTHORIZATION, curl_bearer_argument
 from mockserver.sim.journal import Entry
-
-TOKEN_PLACEHOLDER = "$TOKEN"
 
 
 def _body_text(entry: Entry) -> str | None:
@@ -25,8 +23,7 @@ def _body_text(entry: Entry) -> str | None:
 def curl_line(entry: Entry, base_url: str) -> str:
     parts = ["curl", "-X", entry.method]
     if entry.token_id is not None:
-        ((name, value),) = bearer(TOKEN_PLACEHOLDER).items()
-        parts += ["-H", f'"{name}: {value}"']  # double quotes: the shell expands $TOKEN
+        parts += ["-H", curl_bearer_argument()]
     for name, value in entry.steering:
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     body = _body_text(entry)
