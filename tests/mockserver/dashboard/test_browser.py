@@ -203,3 +203,15 @@ def test_switching_the_profile_from_the_page_changes_how_the_fake_refuses(browse
         assert refused.json()["error"] == "Internal Error"  # the backend's dialect, not the contract's 422
     finally:
         httpx.patch(fake.url + "/__admin/config", json={"fidelity": "contract"}, timeout=WAIT_SECONDS)
+
+
+def test_pause_stops_the_live_rows_and_resume_catches_up(browser: WebDriver, fake: LiveServer) -> None:
+    _open_live(browser, f"{fake.url}/__admin/ui/?namespace=paused")
+    pause = browser.find_element(By.ID, "pause")
+    pause.click()
+    _wait(browser).until(shown.text_to_be_present_in_element((By.ID, "live-state"), "paused"))
+    _call(fake, "paused", SUBMIT, valid_body(batch=99))
+    assert _rows(browser) == []  # paused: the page took nothing (the row waits in the journal)
+    pause.click()
+    _wait(browser).until(lambda driver: len(_rows(driver)) == 1)
+    assert _verdicts(browser) == ["refused"] and pause.text == "Pause"
