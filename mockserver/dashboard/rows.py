@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from contracts.spec.dialects import read_answer
 from contracts.spec.schema import STATUS, SUBMIT, operation_of
@@ -22,8 +22,9 @@ FILTER_KEYS = ("path", "status", "task", "fault", "verdict", "q")
 _READING_VERDICT = {"rejected": "refused"}
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """An entry as a row (a named tuple: a page may judge the whole journal, and this is built per entry)."""
+
     entry: Entry
     verdict: str
     # Why the request was refused or the task failed: each broken rule in words, in the answer's own dialect.
