@@ -31,6 +31,7 @@ from mockserver.dashboard.rows import PAGE_ROWS, STATUS_CLASSES, VERDICTS, Filte
 from mockserver.dashboard.security import SecurityHeaders
 from mockserver.dashboard.tasks import task_timelines
 from mockserver.http.guards import SESSION_COOKIE, AdminSessions
+from mockserver.http.routes import output
 from mockserver.sim import namespaces
 from mockserver.sim.journal import Entry
 from mockserver.sim.namespaces import Namespace
@@ -141,11 +142,19 @@ async def exchange_page(request: Request) -> Response:
         "entry": entry,
         "request_text": _pretty(entry.request_body),
         "response_text": _pretty(entry.response_body),
-        "image": entry.path if entry.response.media_type.startswith("image/") and entry.method == "GET" else None,
+        "image": _image_name(entry),
         "curl": snippets.curl_line(entry, base_url),
         "python": snippets.httpx_call(entry, base_url),
     }
     return _page(request, "exchange.html", context)
+
+
+def _image_name(entry: Entry) -> str | None:
+    """The output image an image answer was, by its name under /outputs/ (None for any other answer)."""
+    if entry.method != "GET" or not entry.response.media_type.startswith("image/"):
+        return None
+    prefix = "/outputs/"
+    return entry.path[len(prefix) :] if entry.path.startswith(prefix) else None
 
 
 def _pretty(body: Any) -> str:
@@ -316,6 +325,9 @@ def routes() -> list[BaseRoute]:
             Route("/export.har", _guarded(export_har), methods=["GET"]),
             Route("/export.jsonl", _guarded(export_cassette), methods=["GET"]),
             Route("/login", login, methods=["GET"]),
+            # The fake's own output images, for thumbnails: the same endpoint as /outputs/, but an admin path, so
+            # looking at a task does not add to the journal being looked at.
+            Route("/image/{name:path}", output, methods=["GET"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
     )

@@ -36,6 +36,7 @@ class Timeline:
     ready_at: float | None
     expires_at: float | None
     moments: list[Moment] = field(default_factory=list)
+    # Output image names (under /outputs/), for thumbnails.
     outputs: list[str] = field(default_factory=list)
 
     @property
@@ -88,5 +89,7 @@ def _outputs(row: Row, base_url: str) -> list[str]:
     urls = output.get("result") if isinstance(output, dict) else None
     if not isinstance(urls, list):
         return []
-    # Only the fake's own images are shown (the page's policy loads nothing from elsewhere).
-    return [url for url in urls if isinstance(url, str) and url.startswith(base_url.rstrip("/") + "/")][:MAX_THUMBNAILS]
+    # Only the fake's own images are shown (the page's policy loads nothing from elsewhere), by their names.
+    prefix = base_url.rstrip("/") + "/outputs/"
+    names = [url[len(prefix) :] for url in urls if isinstance(url, str) and url.startswith(prefix)]
+    return names[:MAX_THUMBNAILS]

@@ -157,7 +157,11 @@ def test_advancing_the_clock_from_the_page_moves_a_task_to_success(
     _wait(browser).until(shown.text_to_be_present_in_element(state, "SUCCESS"))
     _call(fake, "tasks", "/api/v1/studio/getImage", {"id": task_id})
     browser.refresh()
-    _wait(browser).until(shown.presence_of_element_located((By.CSS_SELECTOR, f"#task-{task_id} img.thumb")))
+    thumb = _wait(browser).until(shown.presence_of_element_located((By.CSS_SELECTOR, f"#task-{task_id} img.thumb")))
+    _wait(browser).until(lambda driver: driver.execute_script("return arguments[0].complete", thumb))
+    assert browser.execute_script("return arguments[0].naturalWidth", thumb) > 0  # the image arrived
+    recorded = httpx.get(fake.url + "/__admin/journal", params={"namespace": "default", "limit": 1000}).json()
+    assert not [entry for entry in recorded["entries"] if entry["path"].startswith("/outputs/")]
     browser.save_screenshot(str(screenshots / "tasks.png"))
 
 

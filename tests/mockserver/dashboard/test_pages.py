@@ -100,7 +100,9 @@ def test_an_image_answer_is_shown_as_an_image(client: TestClient) -> None:
     url = answer["output"]["result"][0]
     client.get(url)
     page = client.get(UI + "exchange/2").text
-    assert '<img src="/outputs/' in page
+    image = re.search(r'<img src="(/__admin/ui/image/[^"]+)"', page)
+    assert image is not None and client.get(image.group(1)).headers["content-type"].startswith("image/")
+    assert len(client.get("/__admin/journal").json()["entries"]) == 2  # looking at it recorded nothing
 
 
 def test_a_queued_task_has_a_timeline_from_submit_to_its_end(make_client: object, clock: object) -> None:
