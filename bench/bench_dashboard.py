@@ -7,7 +7,8 @@ subprocess reading `/__admin/ui/stream` as a browser's EventSource would), so a 
 alike; the median round of each is compared (goal: at least 0.9). Render: in-process, the journal filled to
 10,000 entries (a mix of accepted, refused and polled exchanges), `GET /__admin/ui/` timed end to end through
 the app, unfiltered (the newest 100 rows), and with a text filter and a verdict filter that match nothing (every
-entry searched; a verdict judges every entry, the worst case). Goal: under 100 ms. Bounded: about 40 s, loopback only.
+entry searched; a verdict judges every entry, the worst case), the first render and the median of the rest
+(judgments are kept for reuse). Goal: under 100 ms. Bounded: about 40 s, loopback only.
 
     .venv/bin/python bench/bench_dashboard.py
 """
@@ -101,7 +102,11 @@ def render_time() -> None:
     times = asyncio.run(_render_times())
     print(f"journal page, {ENTRIES:,} entries in the namespace, in-process, {RENDERS} renders each")
     for name, values in times.items():
-        print(f"  {name:24}: median {statistics.median(values) * 1000:6.1f} ms, max {max(values) * 1000:6.1f} ms")
+        # The first render judges what it reads; later ones reuse those judgments (mockserver/dashboard/rows.py).
+        first, again = values[0] * 1000, statistics.median(values[1:]) * 1000
+        print(
+            f"  {name:24}: first {first:6.1f} ms, again: median {again:6.1f} ms, max {max(values[1:]) * 1000:6.1f} ms"
+        )
 
 
 def main() -> None:

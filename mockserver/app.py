@@ -19,6 +19,7 @@ from mockserver.behaviour.clock import Clock
 from mockserver.behaviour.fidelity.answers import EnvelopeAnswers
 from mockserver.config.settings import Config
 from mockserver.dashboard import pages as dashboard
+from mockserver.dashboard.rows import Judgments
 from mockserver.dashboard.stream import StreamGate
 from mockserver.http.connection_faults import ConnectionFaultMiddleware
 from mockserver.http.guards import AdminSessions, GuardMiddleware
@@ -63,6 +64,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> S
     app.state.drain = drain
     app.state.admin_sessions = sessions
     app.state.dashboard_streams = StreamGate()
+    app.state.dashboard_judgments = Judgments()
     return app
 
 

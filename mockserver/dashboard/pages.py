@@ -27,7 +27,17 @@ from mockserver import admin
 from mockserver.behaviour.clock import VirtualClock
 from mockserver.behaviour.fidelity.profiles import profile_names
 from mockserver.dashboard import exports, snippets, stream
-from mockserver.dashboard.rows import PAGE_ROWS, STATUS_CLASSES, VERDICTS, Filters, judged, page, row_of
+from mockserver.dashboard.rows import (
+    PAGE_ROWS,
+    STATUS_CLASSES,
+    VERDICTS,
+    Filters,
+    Judge,
+    Judgments,
+    judged,
+    page,
+    row_of,
+)
 from mockserver.dashboard.security import SecurityHeaders
 from mockserver.dashboard.tasks import task_timelines
 from mockserver.http.guards import SESSION_COOKIE, AdminSessions
@@ -93,6 +103,11 @@ def _guarded(handler: Any) -> Any:
     return endpoint
 
 
+def _judge(request: Request) -> Judge:
+    judgments: Judgments = request.app.state.dashboard_judgments
+    return judgments.row
+
+
 def _query(request: Request, **changes: Any) -> str:
     """The page's query string with `changes` (a None value drops the key)."""
     query = dict(request.query_params)
@@ -111,7 +126,7 @@ async def journal_page(request: Request) -> Response:
     space = _space(request)
     filters = Filters.of(request.query_params)
     before = _before(request)
-    rows, older = page(space.journal, filters, before=before)
+    rows, older = page(space.journal, filters, before=before, judge=_judge(request))
     newest = space.journal[-1].seq if len(space.journal) else 0
     context = {
         **_common(request, space, "journal"),
@@ -190,7 +205,7 @@ async def tasks_page(request: Request) -> Response:
     space = _space(request)
     context = {
         **_common(request, space, "tasks"),
-        "timelines": task_timelines(space, str(request.base_url)),
+        "timelines": task_timelines(space, str(request.base_url), _judge(request)),
     }
     return _page(request, "tasks.html", context)
 
@@ -215,7 +230,7 @@ async def controls_page(request: Request) -> Response:
 def _exported(request: Request) -> tuple[list[Entry], str]:
     space = _space(request)
     filters = Filters.of(request.query_params)
-    entries = [row.entry for row in judged(space.journal, filters)]
+    entries = [row.entry for row in judged(space.journal, filters, _judge(request))]
     return entries, str(request.base_url).rstrip("/")
 
 
@@ -253,6 +268,7 @@ async def live(request: Request) -> Response:
 
 async def _events(request: Request, space: Namespace, filters: Filters, after: int) -> AsyncIterator[str]:
     drain = request.app.state.drain
+    judge = _judge(request)
     row_template = _environment.get_template("_row.html")
     common = _common(request, space, "journal")
     last, quiet = after, 0.0
@@ -265,7 +281,7 @@ async def _events(request: Request, space: Namespace, filters: Filters, after: i
             # Unfiltered, a burst is cut before any entry is judged: judging decodes bodies, on the server's loop.
             yield stream.event("skipped", str(len(new) - stream.BATCH_ROWS))
             new = new[-stream.BATCH_ROWS :]
-        rows = list(judged(new, filters))
+        rows = list(judged(new, filters, judge))
         if len(rows) > stream.BATCH_ROWS:
             yield stream.event("skipped", str(len(rows) - stream.BATCH_ROWS))
             rows = rows[-stream.BATCH_ROWS :]

@@ -5,7 +5,7 @@ reading of a refusal (contracts/spec/dialects.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -20,6 +20,8 @@ VERDICTS = ("accepted", "queued", "refused", "failed", "unreadable", "no answer"
 # The query keys a filtered view keeps in its URL.
 FILTER_KEYS = ("path", "status", "task", "fault", "verdict", "q")
 _READING_VERDICT = {"rejected": "refused"}
+# Judgments kept for reuse, server-wide: a full journal's worth (about 100 bytes each beyond the shared strings).
+JUDGMENTS_KEPT = 20_000
 
 
 class Row(NamedTuple):
@@ -42,6 +44,9 @@ class Row(NamedTuple):
         return status_class(self.entry.status)
 
 
+Judge = Callable[[Entry], Row]
+
+
 def status_class(status: int | None) -> str:
     return "none" if status is None else f"{status // 100}xx"
 
@@ -62,6 +67,33 @@ def row_of(entry: Entry) -> Row:
     if reading.kind == "rejected" and reading.named and not why:
         why = tuple(f"{name}: refused" for name in reading.named)
     return Row(entry, verdict, why, reading.how if reading.kind in ("rejected", "failed") else "", task_id)
+
+
+class Judgments:
+    """Each entry's judgment, worked out once: a verdict or task filter judges the whole journal, and a reload
+    or a live stream would judge the same entries again. Keyed by seq (unique within an app, never reused), at
+    most `limit` kept, the oldest forgotten first; it holds judgments, never the entries themselves.
+
+    Usage:
+        judgments = Judgments(); row = judgments.row(entry)
+    """
+
+    def __init__(self, limit: int = JUDGMENTS_KEPT) -> None:
+        self.limit = limit
+        self._kept: dict[int, tuple[str, tuple[str, ...], str, str | None]] = {}
+
+    def row(self, entry: Entry) -> Row:
+        found = self._kept.get(entry.seq)
+        if found is not None:
+            return Row(entry, *found)
+        row = row_of(entry)
+        self._kept[entry.seq] = (row.verdict, row.why, row.how, row.task_id)
+        if len(self._kept) > self.limit:
+            del self._kept[next(iter(self._kept))]
+        return row
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
 
 def _decoded(value: Any) -> Any:
@@ -151,29 +183,33 @@ def _text_of(entry: Entry) -> str:
     return " ".join((*parts, entry.response.kept.decode("utf-8", "replace"))).lower()
 
 
-def judged(entries: Iterable[Entry], filters: Filters) -> Iterator[Row]:
+def judged(entries: Iterable[Entry], filters: Filters, judge: Judge = row_of) -> Iterator[Row]:
     """Rows of the `entries` that pass `filters`, in their order."""
     for entry in entries:
         if filters.admits_entry(entry):
-            row = row_of(entry)
+            row = judge(entry)
             if filters.admits_row(row):
                 yield row
 
 
-def newest_first(entries: Iterable[Entry], filters: Filters, *, before: int | None = None) -> Iterator[Row]:
+def newest_first(
+    entries: Iterable[Entry], filters: Filters, *, before: int | None = None, judge: Judge = row_of
+) -> Iterator[Row]:
     """Rows of `entries` (oldest first, as the journal keeps them) that pass `filters`, newest first."""
     for entry in reversed(tuple(entries)):
         if (before is not None and entry.seq >= before) or not filters.admits_entry(entry):
             continue
-        row = row_of(entry)
+        row = judge(entry)
         if filters.admits_row(row):
             yield row
 
 
-def page(entries: Iterable[Entry], filters: Filters, *, before: int | None = None) -> tuple[list[Row], int | None]:
+def page(
+    entries: Iterable[Entry], filters: Filters, *, before: int | None = None, judge: Judge = row_of
+) -> tuple[list[Row], int | None]:
     """One page of rows, newest first, and the `before` of the next older page (None: no older rows)."""
     rows: list[Row] = []
-    for row in newest_first(entries, filters, before=before):
+    for row in newest_first(entries, filters, before=before, judge=judge):
         if len(rows) == PAGE_ROWS:
             return rows, rows[-1].entry.seq
         rows.append(row)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.spec.schema import SUBMIT, operation_of
-from mockserver.dashboard.rows import Row, row_of
+from mockserver.dashboard.rows import Judge, Row, row_of
 from mockserver.sim.namespaces import Namespace
 
 # Tasks on the page, newest first: the journal and the task store are bounded, and so is the page.
@@ -44,7 +44,7 @@ class Timeline:
         return self.moments[0].at if self.moments else 0.0
 
 
-def task_timelines(space: Namespace, base_url: str) -> list[Timeline]:
+def task_timelines(space: Namespace, base_url: str, judge: Judge = row_of) -> list[Timeline]:
     now = space.clock.now()
     ttl = space.tasks.ttl
     described = {task["id"]: task for task in space.tasks.describe()}
@@ -52,7 +52,7 @@ def task_timelines(space: Namespace, base_url: str) -> list[Timeline]:
     for task_id, task in described.items():
         ready = task["ready_at"]
         timelines[task_id] = Timeline(task_id, task["state"], ready, None if ready is None else ready + ttl)
-    for row in (row_of(entry) for entry in space.journal):
+    for row in map(judge, space.journal):
         if row.task_id is None:
             continue
         timeline = timelines.get(row.task_id)

@@ -188,3 +188,20 @@ def test_a_steered_request_shows_its_steering_and_its_snippets_send_it_again(cli
     assert "'x-mock-fault': 'http_500'" in python and "caller-token" not in python
     line = client.get("/__admin/ui/export.jsonl").text.splitlines()[1]
     assert json.loads(line)["request"]["steering"] == {"x-mock-fault": "http_500"}
+
+
+def test_judgments_are_kept_once_per_exchange_and_bounded() -> None:
+    from mockserver.dashboard.rows import Judgments, row_of
+    from mockserver.sim.journal import Body, Entry
+
+    def entry(seq: int) -> Entry:
+        body = Body(b'{"status": "FAILED", "error_data": [{"field": "batch", "message": "too big"}]}', 78, "")
+        return Entry(seq, "default", 0.0, 0.0, "POST", "/getImagetoImage", 422, None, None, Body(), body)
+
+    judgments = Judgments(limit=2)
+    first = judgments.row(entry(1))
+    assert first == row_of(entry(1)) and first.why == ("batch: too big",)
+    assert judgments.row(entry(1)) == first and len(judgments) == 1
+    judgments.row(entry(2))
+    judgments.row(entry(3))
+    assert len(judgments) == 2
