@@ -56,7 +56,7 @@ templates = Jinja2Templates(env=_environment)
 
 def _space(request: Request) -> Namespace:
     try:
-        return admin._space(request)
+        return admin.namespace_of(request)
     except admin.AdminError as exc:
         raise _PageError(exc.problems[0][1]) from None
 
@@ -74,7 +74,7 @@ def _when(seconds: float) -> str:
 
 
 def _common(request: Request, space: Namespace, view: str) -> dict[str, Any]:
-    backend = admin._backend(request)
+    backend = admin.backend_of(request)
     virtual = isinstance(space.clock, VirtualClock)
     return {
         "ui": UI,
@@ -191,7 +191,7 @@ async def resend(request: Request) -> Response:
     if entry.request.media_type:
         headers["content-type"] = entry.request.media_type
     if entry.token_id is not None:
-        tokens = sorted(admin._backend(request).config.tokens)
+        tokens = sorted(admin.backend_of(request).config.tokens)
         # The fake's own token, never shown: the page only learns the new exchange's number.
         headers["authorization"] = f"Bearer {tokens[0] if tokens else 'dashboard'}"
     transport = httpx.ASGITransport(app=request.app)
@@ -309,7 +309,7 @@ def _newer(space: Namespace, after: int) -> list[Entry]:
 async def login(request: Request) -> Response:
     """Trade a token or `serve`'s one-time code for a session cookie, and leave the address bar without it."""
     sessions: AdminSessions = request.app.state.admin_sessions
-    tokens = admin._backend(request).config.tokens
+    tokens = admin.backend_of(request).config.tokens
     if not tokens:
         return RedirectResponse(UI + "/", status_code=303)
     code, token = request.query_params.get("code", ""), request.query_params.get("token", "")
