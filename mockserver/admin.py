@@ -56,15 +56,17 @@ def _error(exc: AdminError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
-def _backend(request: Request) -> Backend:
+def backend_of(request: Request) -> Backend:
+    """The fake's backend (the dashboard reads it through here, as every admin call does)."""
     backend: Backend = request.app.state.backend
     return backend
 
 
-def _space(request: Request) -> Namespace:
+def namespace_of(request: Request) -> Namespace:
+    """The namespace a call names (`X-Mock-Namespace` or `?namespace=`); AdminError for a bad name."""
     name = request.headers.get(namespaces.HEADER) or request.query_params.get("namespace") or namespaces.DEFAULT
     try:
-        return _backend(request).namespaces.get(name)
+        return backend_of(request).namespaces.get(name)
     except namespaces.NamespaceError as exc:
         raise AdminError("namespace", str(exc)) from None
 
@@ -94,7 +96,7 @@ def _admin(handler: Any) -> Any:
 
 
 async def health(request: Request) -> dict[str, Any]:
-    backend = _backend(request)
+    backend = backend_of(request)
     return {
         "status": "ok",
         "seed": backend.config.seed,
@@ -114,7 +116,7 @@ def _config_view(request: Request, config: Config) -> dict[str, Any]:
 
 
 async def get_config(request: Request) -> dict[str, Any]:
-    return _config_view(request, _backend(request).config)
+    return _config_view(request, backend_of(request).config)
 
 
 async def patch_config(request: Request) -> dict[str, Any]:
@@ -128,7 +130,7 @@ async def patch_config(request: Request) -> dict[str, Any]:
             problems.append((key, f"{key!r} is not changed here; use {CHANGED_ELSEWHERE[key]}"))
         elif key not in PATCHABLE:
             problems.append((key, f"{key!r} cannot be changed at run time; changeable: {changeable}"))
-    backend = _backend(request)
+    backend = backend_of(request)
     try:
         config = dataclasses.replace(backend.config, **{k: v for k, v in changes.items() if k in PATCHABLE})
     except ConfigError as exc:
@@ -147,27 +149,27 @@ def _refuse_lockout(request: Request, tokens: frozenset[str]) -> None:
 
 
 async def get_seed(request: Request) -> dict[str, Any]:
-    return {"namespace": _space(request).name, "seed": _space(request).seed}
+    return {"namespace": namespace_of(request).name, "seed": namespace_of(request).seed}
 
 
 async def put_seed(request: Request) -> dict[str, Any]:
     seed = (await _json_object(request)).get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise AdminError("seed", f"seed={seed!r} must be a non-negative integer")
-    space = _space(request)
+    space = namespace_of(request)
     space.reseed(seed)
     return {"namespace": space.name, "seed": seed}
 
 
 async def get_clock(request: Request) -> dict[str, Any]:
-    space = _space(request)
+    space = namespace_of(request)
     mode = "virtual" if isinstance(space.clock, VirtualClock) else "system"
     return {"namespace": space.name, "now": space.clock.now(), "mode": mode, "time_scale": space.config.time_scale}
 
 
 async def advance_clock(request: Request) -> dict[str, Any]:
     seconds: Any = (await _json_object(request)).get("seconds")
-    space = _space(request)
+    space = namespace_of(request)
     if not isinstance(space.clock, VirtualClock):
         raise AdminError(
             "clock", "The clock is the system clock; start the server with --clock virtual to advance it.", 409
@@ -179,7 +181,7 @@ async def advance_clock(request: Request) -> dict[str, Any]:
 
 
 async def get_faults(request: Request) -> dict[str, Any]:
-    space = _space(request)
+    space = namespace_of(request)
     return {"namespace": space.name, "faults": list(space.fault_specs), "own": space.fault_override is not None}
 
 
@@ -191,18 +193,18 @@ async def put_faults(request: Request) -> dict[str, Any]:
         rules = [parse_fault(spec) for spec in specs]
     except FaultError as exc:
         raise AdminError("faults", str(exc)) from None
-    space = _space(request)
+    space = namespace_of(request)
     space.set_faults(tuple(rules))
     return await get_faults(request)
 
 
 async def delete_faults(request: Request) -> dict[str, Any]:
-    _space(request).set_faults(None)
+    namespace_of(request).set_faults(None)
     return await get_faults(request)
 
 
 async def get_latency(request: Request) -> dict[str, Any]:
-    space = _space(request)
+    space = namespace_of(request)
     return {"namespace": space.name, "latency": space.latency_spec, "own": space.latency_override is not None}
 
 
@@ -211,17 +213,17 @@ async def put_latency(request: Request) -> dict[str, Any]:
     if not isinstance(spec, str):
         raise AdminError("latency", f"latency={spec!r} must be a latency spec, e.g. 'fixed:250ms'")
     try:
-        normalised = parse_latency(spec, limit=_backend(request).config.max_latency).spec
+        normalised = parse_latency(spec, limit=backend_of(request).config.max_latency).spec
     except LatencyError as exc:
         raise AdminError("latency", str(exc)) from None
-    _space(request).set_latency(normalised)
+    namespace_of(request).set_latency(normalised)
     return await get_latency(request)
 
 
 async def journal(request: Request) -> dict[str, Any]:
     """One page of the journal, oldest first: `?after=SEQ` continues from `next_after`, `?limit=` up to 1000
     entries; a page stops early past 2 MiB of kept bodies, so no answer grows without bound."""
-    space = _space(request)
+    space = namespace_of(request)
     after = _query_int(request, "after", 0, minimum=0)
     limit = _query_int(request, "limit", JOURNAL_PAGE, minimum=1, maximum=JOURNAL_PAGE_MAX)
     path = request.query_params.get("path")
@@ -246,7 +248,7 @@ def _query_int(request: Request, name: str, default: int, *, minimum: int, maxim
 
 
 async def tasks(request: Request) -> dict[str, Any]:
-    space = _space(request)
+    space = namespace_of(request)
     return {"namespace": space.name, "tasks": space.tasks.describe()}
 
 
@@ -254,8 +256,8 @@ async def reset(request: Request) -> dict[str, Any]:
     scope = (await _json_object(request)).get("scope", request.query_params.get("scope", "all"))
     if scope not in RESET_SCOPES:
         raise AdminError("scope", f"scope={scope!r} must be one of {', '.join(RESET_SCOPES)}")
-    space = _space(request)
-    _backend(request).reset(scope, namespace=space.name)
+    space = namespace_of(request)
+    backend_of(request).reset(scope, namespace=space.name)
     return {"namespace": space.name, "reset": scope}
 
 

@@ -18,8 +18,11 @@ from mockserver import admin
 from mockserver.behaviour.clock import Clock
 from mockserver.behaviour.fidelity.answers import EnvelopeAnswers
 from mockserver.config.settings import Config
+from mockserver.dashboard import pages as dashboard
+from mockserver.dashboard.rows import Judgments
+from mockserver.dashboard.stream import StreamGate
 from mockserver.http.connection_faults import ConnectionFaultMiddleware
-from mockserver.http.guards import GuardMiddleware
+from mockserver.http.guards import AdminSessions, GuardMiddleware
 from mockserver.http.journal_recorder import RecordingMiddleware
 from mockserver.http.responses import reply_response
 from mockserver.http.routes import api_endpoints, api_routes
@@ -46,17 +49,22 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None) -> S
     # Started by the server on shutdown: every held request lets go at once (holding.py).
     drain = Drain()
     endpoints = api_endpoints(backend, drain)
+    # The dashboard's browser sessions: a cookie that stands for a token on the admin API (guards.py).
+    sessions = AdminSessions()
     app = _FakeApp(
-        routes=[*api_routes(endpoints), Mount("/__admin", routes=admin.routes)],
+        routes=[*api_routes(endpoints), *dashboard.routes(), Mount("/__admin", routes=admin.routes)],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         middleware=[
-            Middleware(GuardMiddleware, settings=lambda: backend.config),
+            Middleware(GuardMiddleware, settings=lambda: backend.config, sessions=sessions),
             # The one recording point; it calls the API endpoints itself (journal_recorder.py).
             Middleware(RecordingMiddleware, backend=backend, endpoints=endpoints),
         ],
     )
     app.state.backend = backend
     app.state.drain = drain
+    app.state.admin_sessions = sessions
+    app.state.dashboard_streams = StreamGate()
+    app.state.dashboard_judgments = Judgments()
     return app
 
 

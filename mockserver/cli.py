@@ -9,7 +9,7 @@ import argparse
 import gc
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from contracts.cli.extra import CONTRACT_COMMANDS, MissingExtra, require_contract_tools
 from contracts.client.target import TargetError
@@ -237,8 +237,16 @@ def _serve(config: Config) -> int:
         # objects again (each full pass would stall the server for about a second).
         gc.freeze()
     sock, url = listening_socket(config.host, config.port)
-    serve_until_stopped(app, sock, announce=f"qolaba-mock serving on {url}")
+    serve_until_stopped(app, sock, announce=f"qolaba-mock serving on {url}\n{_dashboard_line(app, url)}")
     return 0
+
+
+def _dashboard_line(app: Any, url: str) -> str:
+    """Where the dashboard is; with --token, a one-time login URL (Jupyter's way): it carries a code good for
+    one browser session, never the token itself."""
+    if not app.state.backend.config.tokens:
+        return f"dashboard: {url}/__admin/ui/"
+    return f"dashboard: {url}/__admin/ui/login?code={app.state.admin_sessions.one_time_code()} (one-time link)"
 
 
 if __name__ == "__main__":

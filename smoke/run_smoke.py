@@ -244,6 +244,12 @@ def serve_steps(python: Path, work: Path) -> None:
             if kind != "image/jpeg" or image.read_bytes()[:3] != b"\xff\xd8\xff":
                 raise StepFailed(f"{image_url}: {kind}, starts {image.read_bytes()[:8]!r}")
             detail.append(f"{image_url.rsplit('/', 1)[1]}: {kind}, {image.stat().st_size} bytes")
+        with step("the dashboard is served from the wheel's own templates and script") as detail:
+            page = run(["curl", "-sS", "--fail", f"{url}/__admin/ui/"], what="curl the dashboard")
+            script = run(["curl", "-sS", "--fail", f"{url}/__admin/ui/static/dashboard.js"], what="curl its script")
+            if 'id="journal"' not in page or "EventSource" not in script:
+                raise StepFailed(f"the dashboard page or its script is not what the package ships: {page[:300]!r}")
+            detail.append(f"journal page {len(page)} bytes, dashboard.js {len(script)} bytes")
         with step("a contract tool without the extra says how to get it") as detail:
             probe = subprocess.run(
                 [str(qolaba_mock), "probe", "--base-url", url], capture_output=True, text=True, env=user_env()

@@ -20,8 +20,8 @@ import shlex
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from contracts.client.target import MADE_UP_TOKEN, TOKEN_PLACEHOLDER, Credentials, headers_for
-from contracts.spec.credentials import AUTHORIZATION, bearer
+from contracts.client.target import MADE_UP_TOKEN, Credentials, headers_for
+from contracts.spec.credentials import AUTHORIZATION, bearer, curl_bearer_argument
 
 if TYPE_CHECKING:
     from schemathesis import Case
@@ -54,8 +54,7 @@ def case_curl_line(case: Case[Any], base_url: str, credentials: Credentials) -> 
 def _shown_credentials(credentials: Credentials) -> str | None:
     """The `-H` argument that shows `credentials` in a line: the token as `$TOKEN`, for the shell to fill."""
     if credentials == "token":
-        ((name, value),) = bearer(TOKEN_PLACEHOLDER).items()
-        return f'"{name}: {value}"'  # double quotes: the shell expands $TOKEN
+        return curl_bearer_argument()
     if credentials == "made-up":
         ((name, value),) = bearer(MADE_UP_TOKEN).items()
         return shlex.quote(f"{name}: {value}")

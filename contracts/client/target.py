@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from contracts.spec.credentials import AUTHORIZATION, bearer
+from contracts.spec.credentials import AUTHORIZATION, TOKEN_PLACEHOLDER, bearer
 
 DEFAULT_TOKEN_ENV = "QOLABA_API_KEY"
 # How a printed request shows the run's token: left to the shell to fill.
-TOKEN_PLACEHOLDER = "$TOKEN"
 # Sent where a tool tries credentials no account has; not a secret, so printed requests show it as sent.
 MADE_UP_TOKEN = "qolaba-mock-made-up-token"
 # The credentials a request presents: the run's token, MADE_UP_TOKEN, something that is no bearer token (as a

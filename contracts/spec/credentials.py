@@ -9,6 +9,8 @@ Usage:
 from __future__ import annotations
 
 AUTHORIZATION = "Authorization"
+# What a printed request holds in place of a token: the shell fills it from the environment.
+TOKEN_PLACEHOLDER = "$TOKEN"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -24,3 +26,10 @@ class Secret(str):
 
     def __repr__(self) -> str:
         return "'[redacted]'"
+
+
+def curl_bearer_argument() -> str:
+    """The curl `-H` argument that sends the token as `$TOKEN`, in double quotes so the shell expands it: how
+    every pasteable line (the contract tools', the dashboard's) shows a request's token."""
+    ((name, value),) = bearer(TOKEN_PLACEHOLDER).items()
+    return f'"{name}: {value}"'

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -57,26 +60,87 @@ class Guard:
     tokens: frozenset[str] = field(default_factory=frozenset)
 
 
+# The dashboard's session cookie, and the one admin path that needs no credentials: it checks them itself.
+SESSION_COOKIE = "qolaba_mock_admin"
+LOGIN_PATH = "/__admin/ui/login"
+
+
+class AdminSessions:
+    """Browser sessions of the admin API, for a server with tokens: a browser cannot send a bearer header when
+    it navigates, so the dashboard's login page trades a token (or the one-time code `serve` prints) for a
+    random session id in an HttpOnly cookie. The cookie never holds the token. At most `limit` sessions are
+    kept, the oldest forgotten first, so logging in again and again costs bounded memory.
+
+    Usage:
+        sessions = AdminSessions(); code = sessions.one_time_code()
+        sessions.redeem(code)  # -> a session id, once; None after
+    """
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self._sessions: OrderedDict[str, None] = OrderedDict()
+        self._codes: set[str] = set()
+        self._lock = threading.Lock()
+
+    def one_time_code(self) -> str:
+        """A code the login page accepts once in place of a token (what `serve` prints in its URL)."""
+        code = secrets.token_urlsafe(24)
+        with self._lock:
+            self._codes.add(code)
+        return code
+
+    def redeem(self, code: str) -> str | None:
+        """A new session for a one-time code not used before, else None."""
+        with self._lock:
+            if code not in self._codes:
+                return None
+            self._codes.discard(code)
+        return self.open()
+
+    def open(self) -> str:
+        """A new session id (for a caller that proved it holds a token)."""
+        session = secrets.token_urlsafe(32)
+        with self._lock:
+            self._sessions[session] = None
+            while len(self._sessions) > self.limit:
+                self._sessions.popitem(last=False)
+        return session
+
+    def admits(self, cookie_header: str | None) -> bool:
+        """Whether a `Cookie` header carries a live session."""
+        if not cookie_header or SESSION_COOKIE not in cookie_header:
+            return False
+        for part in cookie_header.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == SESSION_COOKIE and value in self._sessions:
+                return True
+        return False
+
+
 class GuardMiddleware:
     """Answers a refused request itself (see `refusal`); `settings` is asked on each request, since the
-    admin API can replace the fake's config while it runs."""
+    admin API can replace the fake's config while it runs. `sessions` lets a dashboard's cookie stand for a
+    token on the admin API."""
 
-    def __init__(self, app: ASGIApp, settings: Callable[[], GuardSettings]) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Callable[[], GuardSettings], sessions: AdminSessions | None = None
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refused = refusal(scope, self.settings())
+        refused = refusal(scope, self.settings(), self.sessions)
         if refused is None:
             await self.app(scope, receive, send)
         else:
             await refused(scope, receive, send)
 
 
-def refusal(scope: Scope, settings: GuardSettings) -> JSONResponse | None:
+def refusal(scope: Scope, settings: GuardSettings, sessions: AdminSessions | None = None) -> JSONResponse | None:
     """The answer to a request the guards refuse (400 Invalid Host, 401, 403, 415), or None to let it through."""
     headers = request_facts.headers(scope)
     host_header = headers.get("host", "")
@@ -93,7 +157,8 @@ def refusal(scope: Scope, settings: GuardSettings) -> JSONResponse | None:
     if not scope["path"].startswith("/__admin"):
         return None
     host = _host_name(host_header)
-    failure = auth.check(headers, settings.tokens) if settings.tokens else None
+    signed_in = sessions is not None and (scope["path"] == LOGIN_PATH or sessions.admits(headers.get("cookie")))
+    failure = auth.check(headers, settings.tokens) if settings.tokens and not signed_in else None
     if failure is not None:
         detail = f"The admin API needs one of the server's tokens. {failure.error_data}"
         return _refuse(401, failure.error, detail, {"WWW-Authenticate": "Bearer"})

@@ -12,13 +12,14 @@ read its own call in the journal, whatever thread it reads from.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Mapping
 from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.http import request_facts
-from mockserver.http.operation import Call, Operation
+from mockserver.http.operation import FAULT_HEADER, LATENCY_HEADER, Call, Operation
 from mockserver.sim.backend import Backend
 from mockserver.sim.journal import Body, Entry, Headers, headers_size, kept_headers
 
@@ -117,6 +118,8 @@ class _Exchange:
         # A copy of exact length: an answer straight from orjson keeps its spare buffer, kilobytes an entry.
         response_body = b"" if kept.media_type.startswith("image/") else bytes(memoryview(self.response_body))
         request_body = call.body[: self.keep]
+        # The X-Mock-* headers that steered this request, as sent (a header is bounded by the server's read limits).
+        steering = tuple((name, headers[name]) for name in _STEERING if name in headers)
         entry = Entry(
             next(self.middleware._seq),
             space.name,
@@ -130,8 +133,16 @@ class _Exchange:
             Body(request_body, call.body_size, _shared(headers.get("content-type", ""))),
             Body(response_body, self.response_size, kept.media_type),
             kept.headers,
+            # The profile that answered: it can be switched while the server runs (PATCH /__admin/config).
+            self.middleware.backend.config.fidelity,
+            steering,
+            time.time(),
         )
-        space.journal.record(entry, size=len(request_body) + len(response_body) + kept.size)
+        steered = sum(len(name) + len(value) for name, value in steering)
+        space.journal.record(entry, size=len(request_body) + len(response_body) + kept.size + steered)
+
+
+_STEERING = (FAULT_HEADER, LATENCY_HEADER)
 
 
 class _KeptHeaders(NamedTuple):

@@ -98,6 +98,13 @@ class Entry(NamedTuple):
     response: Body = Body()
     # As sent, names lower-cased, credentials filtered (`kept_headers`).
     response_headers: Headers = ()
+    # The fidelity profile that answered (its name, shared with every other entry of that profile).
+    profile: str = ""
+    # The request's X-Mock-* steering headers (`x-mock-fault`, `x-mock-latency`), as sent.
+    steering: Headers = ()
+    # Wall time (seconds since the epoch) when the answer was recorded, whatever the namespace's clock says. Left
+    # out of `as_dict`: on a virtual clock, two runs with one seed give identical journals.
+    wall_at: float = 0.0
 
     @property
     def request_body(self) -> Any:
@@ -115,7 +122,8 @@ class Entry(NamedTuple):
     @property
     def size(self) -> int:
         """What the entry weighs in the journal's byte bound."""
-        return len(self.request.kept) + len(self.response.kept) + headers_size(self.response_headers)
+        steered = sum(len(name) + len(value) for name, value in self.steering)
+        return len(self.request.kept) + len(self.response.kept) + headers_size(self.response_headers) + steered
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -133,6 +141,8 @@ class Entry(NamedTuple):
             "response_body": self.response_body,
             "response_bytes": self.response.size,
             "response_headers": _joined(self.response_headers),
+            "profile": self.profile,
+            "steering": dict(self.steering),
         }
 
 
