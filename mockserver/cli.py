@@ -244,9 +244,10 @@ def _serve(config: Config) -> int:
 def _dashboard_line(app: Any, url: str) -> str:
     """Where the dashboard is; with --token, a one-time login URL (Jupyter's way): it carries a code good for
     one browser session, never the token itself."""
-    if not app.state.backend.config.tokens:
+    tokens = app.state.backend.config.tokens
+    if not tokens:
         return f"dashboard: {url}/__admin/ui/"
-    return f"dashboard: {url}/__admin/ui/login?code={app.state.admin_sessions.one_time_code()} (one-time link)"
+    return f"dashboard: {url}/__admin/ui/login?code={app.state.admin_sessions.one_time_code(tokens)} (one-time link)"
 
 
 if __name__ == "__main__":

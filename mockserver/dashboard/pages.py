@@ -313,9 +313,9 @@ async def login(request: Request) -> Response:
     if not tokens:
         return RedirectResponse(UI + "/", status_code=303)
     code, token = request.query_params.get("code", ""), request.query_params.get("token", "")
-    session = sessions.redeem(code) if code else None
+    session = sessions.redeem(code, tokens) if code else None
     if session is None and token and any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens):
-        session = sessions.open()
+        session = sessions.open(tokens)
     if session is None:
         problem = "This link was used already, or its token is not one of the server's: ask `serve` for a new one."
         return _page(request, "problem.html", {"ui": UI, "problem": problem}, 401)

@@ -68,53 +68,59 @@ LOGIN_PATH = "/__admin/ui/login"
 class AdminSessions:
     """Browser sessions of the admin API, for a server with tokens: a browser cannot send a bearer header when
     it navigates, so the dashboard's login page trades a token (or the one-time code `serve` prints) for a
-    random session id in an HttpOnly cookie. The cookie never holds the token. At most `limit` sessions are
-    kept, the oldest forgotten first, so logging in again and again costs bounded memory.
+    random session id in an HttpOnly cookie. The cookie never holds the token. At most `limit` sessions (and
+    `limit` unused codes) are kept, the oldest forgotten first, so logging in again and again costs bounded
+    memory. Each session and code belongs to the set of tokens the server had when it was made: once the
+    admin API replaces the tokens, every earlier session and code stops working, as the old tokens do.
 
     Usage:
-        sessions = AdminSessions(); code = sessions.one_time_code()
-        sessions.redeem(code)  # -> a session id, once; None after
+        sessions = AdminSessions(); code = sessions.one_time_code(tokens)
+        sessions.redeem(code, tokens)  # -> a session id, once; None after, or under other tokens
     """
 
     def __init__(self, limit: int = 64) -> None:
         self.limit = limit
-        self._sessions: OrderedDict[str, None] = OrderedDict()
-        self._codes: set[str] = set()
+        self._sessions: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._codes: OrderedDict[str, frozenset[str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def one_time_code(self) -> str:
-        """A code the login page accepts once in place of a token (what `serve` prints in its URL)."""
+    def one_time_code(self, tokens: frozenset[str]) -> str:
+        """A code the login page accepts once in place of a token (what `serve` prints in its URL), while the
+        server's tokens are still `tokens`."""
         code = secrets.token_urlsafe(24)
         with self._lock:
-            self._codes.add(code)
+            self._codes[code] = tokens
+            _forget_oldest(self._codes, self.limit)
         return code
 
-    def redeem(self, code: str) -> str | None:
-        """A new session for a one-time code not used before, else None."""
+    def redeem(self, code: str, tokens: frozenset[str]) -> str | None:
+        """A new session for a one-time code not used before and made under these tokens, else None."""
         with self._lock:
-            if code not in self._codes:
-                return None
-            self._codes.discard(code)
-        return self.open()
+            made_under = self._codes.pop(code, None)
+        return self.open(tokens) if made_under == tokens else None
 
-    def open(self) -> str:
-        """A new session id (for a caller that proved it holds a token)."""
+    def open(self, tokens: frozenset[str]) -> str:
+        """A new session id (for a caller that proved it holds one of `tokens`)."""
         session = secrets.token_urlsafe(32)
         with self._lock:
-            self._sessions[session] = None
-            while len(self._sessions) > self.limit:
-                self._sessions.popitem(last=False)
+            self._sessions[session] = tokens
+            _forget_oldest(self._sessions, self.limit)
         return session
 
-    def admits(self, cookie_header: str | None) -> bool:
-        """Whether a `Cookie` header carries a live session."""
+    def admits(self, cookie_header: str | None, tokens: frozenset[str]) -> bool:
+        """Whether a `Cookie` header carries a live session opened while the server's tokens were `tokens`."""
         if not cookie_header or SESSION_COOKIE not in cookie_header:
             return False
         for part in cookie_header.split(";"):
             name, _, value = part.strip().partition("=")
-            if name == SESSION_COOKIE and value in self._sessions:
+            if name == SESSION_COOKIE and self._sessions.get(value) == tokens:
                 return True
         return False
+
+
+def _forget_oldest(kept: OrderedDict[str, frozenset[str]], limit: int) -> None:
+    while len(kept) > limit:
+        kept.popitem(last=False)
 
 
 class GuardMiddleware:
@@ -157,7 +163,9 @@ def refusal(scope: Scope, settings: GuardSettings, sessions: AdminSessions | Non
     if not scope["path"].startswith("/__admin"):
         return None
     host = _host_name(host_header)
-    signed_in = sessions is not None and (scope["path"] == LOGIN_PATH or sessions.admits(headers.get("cookie")))
+    signed_in = sessions is not None and (
+        scope["path"] == LOGIN_PATH or sessions.admits(headers.get("cookie"), settings.tokens)
+    )
     failure = auth.check(headers, settings.tokens) if settings.tokens and not signed_in else None
     if failure is not None:
         detail = f"The admin API needs one of the server's tokens. {failure.error_data}"

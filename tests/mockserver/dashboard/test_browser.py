@@ -184,7 +184,7 @@ def test_attacker_prompts_render_as_text_and_run_nothing(browser: WebDriver, fak
 
 def test_the_one_time_link_logs_in_and_the_address_bar_loses_it(browser: WebDriver) -> None:
     with LiveServer(Config(seed=1, tokens=frozenset({SECRET}))) as fake:
-        code = fake.app.state.admin_sessions.one_time_code()
+        code = fake.app.state.admin_sessions.one_time_code(fake.config.tokens)
         browser.get(f"{fake.url}/__admin/ui/login?code={code}")
         _wait(browser).until(shown.presence_of_element_located((By.ID, "journal")))
         assert browser.current_url == f"{fake.url}/__admin/ui/"

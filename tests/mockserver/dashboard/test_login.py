@@ -25,7 +25,7 @@ def test_without_a_session_the_dashboard_answers_401(make_client: Callable[..., 
 
 def test_a_one_time_link_logs_in_once_and_the_address_loses_the_code(make_client: Callable[..., TestClient]) -> None:
     client = _protected(make_client)
-    code = client.app.state.admin_sessions.one_time_code()  # type: ignore[attr-defined]
+    code = client.app.state.admin_sessions.one_time_code(frozenset({SECRET}))  # type: ignore[attr-defined]
     answer = client.get(f"/__admin/ui/login?code={code}", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/__admin/ui/"
     cookie = answer.headers["set-cookie"]
@@ -64,7 +64,27 @@ def test_without_tokens_the_login_link_just_opens_the_dashboard(client: TestClie
 def test_sessions_are_bounded_the_oldest_forgotten_first() -> None:
     from mockserver.http.guards import AdminSessions
 
+    tokens = frozenset({SECRET})
     sessions = AdminSessions(limit=2)
-    first, second, third = sessions.open(), sessions.open(), sessions.open()
-    assert not sessions.admits(f"{SESSION_COOKIE}={first}")
-    assert sessions.admits(f"other=1; {SESSION_COOKIE}={second}") and sessions.admits(f"{SESSION_COOKIE}={third}")
+    first, second, third = sessions.open(tokens), sessions.open(tokens), sessions.open(tokens)
+    assert not sessions.admits(f"{SESSION_COOKIE}={first}", tokens)
+    assert sessions.admits(f"other=1; {SESSION_COOKIE}={second}", tokens)
+    assert sessions.admits(f"{SESSION_COOKIE}={third}", tokens)
+    codes = [sessions.one_time_code(tokens) for _ in range(3)]
+    assert sessions.redeem(codes[0], tokens) is None and sessions.redeem(codes[2], tokens) is not None
+
+
+def test_new_tokens_end_every_earlier_session_and_unused_link(make_client: Callable[..., TestClient]) -> None:
+    client = _protected(make_client)
+    sessions = client.app.state.admin_sessions  # type: ignore[attr-defined]
+    unused = sessions.one_time_code(frozenset({SECRET}))
+    client.get(f"/__admin/ui/login?token={SECRET}")
+    assert client.get("/__admin/ui/").status_code == 200
+    rotated = client.patch("/__admin/config", json={"tokens": ["n3w-admin-token"]})  # sent with the cookie
+    assert rotated.status_code == 200, rotated.text
+    # The cookie stood for the old token, which no longer opens anything; nor does a link printed before.
+    assert client.get("/__admin/ui/").status_code == 401
+    assert client.get("/__admin/faults").status_code == 401
+    assert client.get(f"/__admin/ui/login?code={unused}").status_code == 401
+    assert client.get("/__admin/ui/login?token=n3w-admin-token").status_code == 200
+    assert client.get("/__admin/ui/").status_code == 200
