@@ -26,6 +26,14 @@ TOKEN = "test-token"
 # How long the recorded sync call in `sync_cassette` took.
 RECORDED_SECONDS = 4.279
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# The conftest of a user project run by pytester: its async tests on asyncio.
+ANYIO_CONFTEST = """
+import pytest
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+"""
 
 
 def valid_body(**overrides: Any) -> dict[str, Any]:

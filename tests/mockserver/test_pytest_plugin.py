@@ -11,17 +11,11 @@ import pytest
 
 from mockserver import Config
 from mockserver.server.live_server import LiveServer
+from tests.conftest import ANYIO_CONFTEST
 
 pytest_plugins = ["pytester"]
 
 HOWTO = Path(__file__).resolve().parents[1] / "examples" / "test_howto_pytest_fixtures.py"
-CONFTEST = """
-import pytest
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-"""
 INI = """
 [pytest]
 addopts = --strict-markers --strict-config -p no:cacheprovider
@@ -41,7 +35,7 @@ async def test_status(qolaba_client, qolaba_mock):
 
 @pytest.fixture
 def user(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest(CONFTEST)
+    pytester.makeconftest(ANYIO_CONFTEST)
     pytester.makeini(INI)
     return pytester
 

@@ -18,6 +18,7 @@ from mockserver import Config
 from mockserver.behaviour.clock import VirtualClock
 from mockserver.server.live_server import LiveServer
 from mockserver.testing.handle import QolabaMock
+from tests.conftest import ANYIO_CONFTEST
 from tests.readme_blocks import code_blocks
 
 pytest_plugins = ["pytester"]
@@ -29,13 +30,6 @@ README_TARGETS_FILE = next(
 )
 
 TOKEN = "sk-live-not-a-real-token-7f3a9c"
-CONFTEST = """
-import pytest
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-"""
 INI = """
 [pytest]
 addopts = --strict-markers --strict-config -p no:cacheprovider -p no:xdist
@@ -131,7 +125,7 @@ def api(stand_in: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Qolab
 
 @pytest.fixture
 def user(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest(CONFTEST)
+    pytester.makeconftest(ANYIO_CONFTEST)
     pytester.makeini(INI)
     return pytester
 
@@ -392,7 +386,7 @@ def test_without_the_contract_extra_the_api_target_says_how_to_get_it_in_one_lin
     user: pytest.Pytester, api: QolabaMock
 ) -> None:
     # As in an install without the extra: schemathesis cannot be imported (its own plugin is not there either).
-    user.makeconftest(CONFTEST + "\nimport sys\nsys.modules['schemathesis'] = None\n")
+    user.makeconftest(ANYIO_CONFTEST + "\nimport sys\nsys.modules['schemathesis'] = None\n")
     user.makepyfile(test_user="def test_x():\n    pass\n")
 
     result = user.runpytest_subprocess(*api_args(api), "-p", "no:schemathesis")
