@@ -104,13 +104,9 @@ def __getattr__(name: str) -> Any:
         try:
             module = importlib.import_module(_TOOLS[name])
         except ModuleNotFoundError as missing:
-            from contracts.cli.extra import INSTALL_HINT
+            from contracts.client.extra import contract_extra_missing
 
-            if (missing.name or "").partition(".")[0] != "schemathesis":
-                raise
-            raise ModuleNotFoundError(
-                f"contracts.{name} needs schemathesis: {INSTALL_HINT}", name=missing.name
-            ) from None
+            raise contract_extra_missing(missing, f"contracts.{name}") from None
         value = getattr(module, name)
         globals()[name] = value
         return value

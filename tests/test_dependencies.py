@@ -7,6 +7,7 @@ modules.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -16,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from contracts.client.extra import CONTRACT_PACKAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+SHIPPED_PACKAGES = ("mockserver", "contracts", "strategies")
 DEPTRY = Path(sys.executable).parent / "deptry"
 
 # The modules that need the `contract` extra: the contract tools built on schemathesis. Every other module of
@@ -174,4 +178,75 @@ def test_the_contracts_facade_names_the_extra_when_a_tool_needs_it() -> None:
     result = subprocess.run(
         [sys.executable, "-c", WITHOUT_SCHEMATHESIS + use], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
-    assert result.stdout.strip() == 'contracts.run_contract needs schemathesis: pip install "qolaba-mock[contract]"'
+    assert result.stdout.strip() == (
+        "contracts.run_contract needs the contract tools, which are not installed (schemathesis is missing): "
+        'pip install "qolaba-mock[contract]"'
+    )
+
+
+def _imports_of_the_extra(tree: ast.Module) -> list[tuple[ast.stmt, bool]]:
+    """Each module-level import of a package of the contract extra, and whether it sits in the guard that turns
+    its absence into one line (`except ModuleNotFoundError: raise contract_extra_missing(...)`)."""
+    found: list[tuple[ast.stmt, bool]] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.Try):
+            guarded = any("contract_extra_missing" in ast.unparse(handler) for handler in statement.handlers)
+            found += [(inner, guarded) for inner in statement.body if _names_the_extra(inner)]
+        elif _names_the_extra(statement):
+            found.append((statement, False))
+    return found
+
+
+def _names_the_extra(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Import):
+        names = [alias.name for alias in statement.names]
+    elif isinstance(statement, ast.ImportFrom):
+        names = [statement.module or ""]
+    else:
+        return False
+    return any(name.partition(".")[0] in CONTRACT_PACKAGES for name in names)
+
+
+def test_every_import_of_the_contract_extra_is_guarded_by_the_install_line() -> None:
+    unguarded = []
+    for package in SHIPPED_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            unguarded += [
+                f"{path.relative_to(ROOT)}:{node.lineno}" for node, ok in _imports_of_the_extra(tree) if not ok
+            ]
+    assert unguarded == []
+
+
+GUARDED_MODULES = sorted(
+    ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    for package in SHIPPED_PACKAGES
+    for path in (ROOT / package).rglob("*.py")
+    if "\n    raise contract_extra_missing(missing, __name__)" in path.read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("missing", CONTRACT_PACKAGES)
+def test_each_module_needing_the_extra_says_in_one_line_how_to_install_it(missing: str) -> None:
+    assert len(GUARDED_MODULES) >= 7, GUARDED_MODULES
+    use = f"""import importlib, sys
+sys.modules[{missing!r}] = None
+for name in {GUARDED_MODULES!r}:
+    for loaded in [m for m in sys.modules if m.startswith("contracts.")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        print(name, "|", error)
+    else:
+        print(name, "| imported")
+"""
+    result = subprocess.run([sys.executable, "-c", use], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    said = dict(line.split(" | ", 1) for line in result.stdout.splitlines())
+    refused = {name for name, answer in said.items() if answer != "imported"}
+    # Whichever guarded module the import reaches first speaks; every refusal names the package and the install.
+    line = f'not installed ({missing} is missing): pip install "qolaba-mock[contract]"'
+    assert all(said[name].endswith(line) for name in refused), said
+    # Without schemathesis none of them loads; without requests, at least the one that reads its responses.
+    assert refused == set(GUARDED_MODULES) if missing == "schemathesis" else "contracts.checks.single_answer" in refused

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import schemathesis
+from contracts.client.extra import contract_extra_missing
+
+try:  # the `contract` extra (contracts/client/extra.py)
+    import schemathesis
+except ModuleNotFoundError as missing:
+    raise contract_extra_missing(missing, __name__) from None
 
 from contracts.checks.exchange import broken_fields, envelope_of, is_contract_operation, operation_id_of
 from contracts.checks.refusal_checks import reading_of, record_refusal, spoken_otherwise

@@ -17,8 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import schemathesis
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from contracts.client.extra import contract_extra_missing
+
+try:  # the `contract` extra (contracts/client/extra.py)
+    import schemathesis
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+except ModuleNotFoundError as missing:
+    raise contract_extra_missing(missing, __name__) from None
 
 from contracts.checks.exchange import broken_fields, is_contract_operation, operation_id_of
 from contracts.checks.run_registry import run_of

@@ -14,7 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import schemathesis
+from contracts.client.extra import contract_extra_missing
+
+try:  # the `contract` extra (contracts/client/extra.py)
+    import schemathesis
+except ModuleNotFoundError as missing:
+    raise contract_extra_missing(missing, __name__) from None
 
 from contracts.checks.exchange import envelope_of, is_contract_operation
 from contracts.checks.followup_checks import (

@@ -7,10 +7,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import requests
-import schemathesis
-from requests.structures import CaseInsensitiveDict
-from schemathesis.core.failures import FailureGroup
+from contracts.client.extra import contract_extra_missing
+
+try:  # the `contract` extra (contracts/client/extra.py)
+    import requests
+    import schemathesis
+    from requests.structures import CaseInsensitiveDict
+    from schemathesis.core.failures import FailureGroup
+except ModuleNotFoundError as missing:
+    raise contract_extra_missing(missing, __name__) from None
 
 from contracts.checks import refusal_checks, response_checks
 from contracts.spec.dialects import read_answer

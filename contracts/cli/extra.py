@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib
 
+from contracts.client.extra import CONTRACT_PACKAGES, INSTALL_HINT, is_missing_extra
+
 # The commands of `qolaba-mock` that need the extra.
 CONTRACT_COMMANDS = frozenset({"contract", "probe", "diff", "record"})
-INSTALL_HINT = 'pip install "qolaba-mock[contract]"'
-_NEEDED = ("schemathesis",)
 
 
 class MissingExtra(Exception):
@@ -21,13 +21,11 @@ class MissingExtra(Exception):
 
 def require_contract_tools(command: str) -> None:
     """Raise `MissingExtra`, naming the command and the install line, unless the contract extra is installed."""
-    for module in _NEEDED:
+    for module in CONTRACT_PACKAGES:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as missing:
-            # Only the package itself being absent means the extra is missing; a module missing inside an
-            # installed schemathesis is a broken install, and its own traceback says more.
-            if missing.name != module:
+            if not is_missing_extra(missing):
                 raise
             raise MissingExtra(
                 f"{command} needs the contract tools, which are not installed ({module} is missing): {INSTALL_HINT}"

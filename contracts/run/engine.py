@@ -18,10 +18,15 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import schemathesis
-from schemathesis import GenerationMode
-from schemathesis.engine import StopReason, events, from_schema
-from schemathesis.engine.run import INTERNAL_PHASES
+from contracts.client.extra import contract_extra_missing
+
+try:  # the `contract` extra (contracts/client/extra.py)
+    import schemathesis
+    from schemathesis import GenerationMode
+    from schemathesis.engine import StopReason, events, from_schema
+    from schemathesis.engine.run import INTERNAL_PHASES
+except ModuleNotFoundError as missing:
+    raise contract_extra_missing(missing, __name__) from None
 
 from contracts.checks import refusal_checks
 from contracts.checks.run_registry import Run, run_over

@@ -10,8 +10,13 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from schemathesis.core.failures import FailureGroup
-from schemathesis.specs.openapi.checks import content_type_conformance
+from contracts.client.extra import contract_extra_missing
+
+try:  # the `contract` extra (contracts/client/extra.py)
+    from schemathesis.core.failures import FailureGroup
+    from schemathesis.specs.openapi.checks import content_type_conformance
+except ModuleNotFoundError as missing:
+    raise contract_extra_missing(missing, __name__) from None
 
 from contracts.checks import refusal_checks, response_checks
 from contracts.checks.followup_checks import describe_unfinished
