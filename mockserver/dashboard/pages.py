@@ -45,6 +45,7 @@ from mockserver.http.routes import output
 from mockserver.sim import namespaces
 from mockserver.sim.journal import Entry
 from mockserver.sim.namespaces import Namespace
+from mockserver.wire import envelope
 
 HERE = Path(__file__).parent
 UI = "/__admin/ui"
@@ -258,7 +259,7 @@ async def live(request: Request) -> Response:
             f"{gate.limit} dashboards already follow this server's journal live, the most it serves at once; "
             "close one, or reload without live updates."
         )
-        return JSONResponse({"status": "FAILED", "error": "Too Many Streams", "error_data": message}, 429)
+        return JSONResponse(envelope.failed(error="Too Many Streams", error_data=message), 429)
     filters = Filters.of(request.query_params)
     text = request.query_params.get("after", "")
     after = int(text) if text.isdecimal() and len(text) <= 18 else 0

@@ -47,7 +47,9 @@ def test_past_the_stream_cap_the_next_dashboard_gets_a_clear_429(client: TestCli
     gate.open = gate.limit
     answer = client.get("/__admin/ui/stream")
     assert answer.status_code == 429
-    assert f"{gate.limit} dashboards already follow" in answer.json()["error_data"]
+    refusal = answer.json()
+    assert refusal["status"] == "FAILED" and refusal["error"] == "Too Many Streams"
+    assert f"{gate.limit} dashboards already follow" in refusal["error_data"]
 
 
 def test_a_burst_past_one_batch_is_skipped_and_said_not_buffered(client: TestClient) -> None:
